@@ -1,0 +1,88 @@
+import { open as openFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { ChunkwiseError, fromSystemError } from "../errors.js";
+import type { Dataset } from "./dataset.js";
+import { openHdf5 } from "./hdf5.js";
+import { openZarrDirectory, openZarrZip } from "./zarr.js";
+
+const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const ZIP_EMPTY_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+
+/** What a file's first bytes say it is. HDF5 may sit behind a user block of 512·2^k bytes. */
+export type FileKind = "hdf5" | "zip" | "netcdf3" | "unknown";
+
+export async function sniffFile(filePath: string): Promise<FileKind> {
+  let handle;
+  try {
+    handle = await openFile(filePath, "r");
+    const head = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(head, 0, 8, 0);
+    if (bytesRead >= 4 && head.subarray(0, 3).toString("latin1") === "CDF" && [1, 2, 5].includes(head[3]!)) {
+      return "netcdf3";
+    }
+    if (bytesRead >= 4 && (head.subarray(0, 4).equals(ZIP_SIGNATURE) || head.subarray(0, 4).equals(ZIP_EMPTY_SIGNATURE))) {
+      return "zip";
+    }
+    const { size } = await handle.stat();
+    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
+      const { bytesRead: n } = await handle.read(head, 0, 8, offset);
+      if (n === 8 && head.equals(HDF5_SIGNATURE)) return "hdf5";
+    }
+    return "unknown";
+  } catch (err) {
+    throw fromSystemError(err, filePath);
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Open whatever the user pointed at, by content, not by extension: a Zarr v2/v3 store directory
+ * (or one array inside a store), a zipped Zarr store, an HDF5 or netCDF4 file. A path that goes
+ * past an HDF5 file into it (`file.h5/group/var`) opens the file restricted to that object.
+ */
+export async function openDataset(location: string): Promise<Dataset> {
+  const resolved = path.resolve(location);
+  const info = await stat(resolved).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return null;
+    throw fromSystemError(err, location);
+  });
+  if (info === null) return openInsideFile(location, resolved);
+  if (info.isDirectory()) return openZarrDirectory(location);
+  if (!info.isFile()) throw new ChunkwiseError("NotADatasetError", "not a regular file or directory", { path: location });
+  const kind = await sniffFile(resolved);
+  switch (kind) {
+    case "hdf5":
+      return openHdf5(location);
+    case "zip":
+      return openZarrZip(location);
+    case "netcdf3":
+      throw new ChunkwiseError(
+        "NetCDF3Error",
+        "is a netCDF-3 classic file, which has no chunks; convert it to netCDF-4 first: nccopy -k nc4 IN OUT",
+        { path: location },
+      );
+    default:
+      throw new ChunkwiseError(
+        "NotADatasetError",
+        "is neither an HDF5/netCDF4 file nor a zipped Zarr store (no HDF5 or zip signature)",
+        { path: location },
+      );
+  }
+}
+
+/** `file.h5/group/var`: walk up to the first existing ancestor; open it if it is an HDF5 file. */
+async function openInsideFile(location: string, resolved: string): Promise<Dataset> {
+  let dir = path.dirname(resolved);
+  while (dir !== path.dirname(dir)) {
+    const info = await stat(dir).catch(() => null);
+    if (info?.isFile() && (await sniffFile(dir)) === "hdf5") {
+      const inner = `/${path.relative(dir, resolved).split(path.sep).join("/")}`;
+      return openHdf5(dir, { root: inner, location });
+    }
+    if (info) break;
+    dir = path.dirname(dir);
+  }
+  throw new ChunkwiseError("NotFoundError", "no such file or directory", { path: location });
+}
