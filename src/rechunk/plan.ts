@@ -1,0 +1,373 @@
+/**
+ * The rechunk planner: pure arithmetic over shapes, no I/O.
+ *
+ * Problem: an array of `shape` is stored in source chunks S; it must be rewritten in target write
+ * units T (chunks, or shards when sharded) while the tasks running at once hold at most `maxMem`
+ * bytes. The approach follows pangeo rechunker's (consolidate reads and writes up to the memory
+ * bound; go through an intermediate chunking when one pass cannot fit), reworked so that every
+ * guarantee is exact rather than statistical:
+ *
+ * - A stage copies an array from one chunk grid (`readChunks`) to another (`writeChunks`). Its
+ *   tasks copy disjoint *blocks* that are aligned to BOTH grids along every axis (a multiple of
+ *   lcm(read, write), or the whole extent). So every read chunk is decoded by exactly one task
+ *   (no source region is read twice in a stage) and every write unit is written whole by exactly
+ *   one task (writes are whole-unit and idempotent).
+ * - One stage when the smallest aligned block fits the per-task budget (maxMem / threads).
+ *   Otherwise two stages through an intermediate chunking I, chosen among divisors of the source
+ *   and target chunks (always feasible: I = gcd(S, T) makes both stages' blocks one chunk) by
+ *   the cost model: fewer, larger intermediate chunks win unless their blocks do not fit.
+ * - Blocks are then grown (consolidated) from the last axis towards the first, by whole aligned
+ *   steps, up to the per-task budget while leaving at least 2 tasks per thread, so per-task
+ *   overhead stays small without starving the threads.
+ *
+ * Nothing here enumerates chunks: counts are products over axes, so planning a target of
+ * millions of chunks takes microseconds. Tasks, and the chunks inside a task, are enumerated
+ * lazily by the generators at the end of this file, for the executor.
+ */
+import { ChunkwiseError } from "../errors.js";
+import { type CostModel, DEFAULT_COST_MODEL } from "../model/cost-model.js";
+import { ceilDiv, product } from "../model/layout.js";
+import { formatSize } from "../units.js";
+
+export interface PlanRequest {
+  readonly shape: readonly number[];
+  readonly itemSize: number;
+  /** Source storage chunks; null for contiguous data (any region can be read without waste). */
+  readonly sourceChunks: readonly number[] | null;
+  /** Target write units: the target chunk, or the shard when the output is sharded. */
+  readonly targetUnits: readonly number[];
+  /** Memory all running tasks together may hold, bytes. */
+  readonly maxMemBytes: number;
+  /** Tasks running at once. */
+  readonly threads: number;
+  readonly costModel?: CostModel;
+}
+
+export interface StagePlan {
+  /** 0-based position of this stage in the plan. */
+  readonly index: number;
+  readonly from: "source" | "intermediate";
+  readonly to: "intermediate" | "target";
+  /** The chunk grid this stage reads; null for a contiguous source. */
+  readonly readChunks: readonly number[] | null;
+  /** The unit grid this stage writes. */
+  readonly writeChunks: readonly number[];
+  /** The region one task copies: aligned to both grids, clipped at the array's edge. */
+  readonly taskBlock: readonly number[];
+  /** Tasks along each axis. */
+  readonly taskGrid: readonly number[];
+  readonly tasks: number;
+  /** Chunk decodes (one per read chunk; one region read per task for a contiguous source). */
+  readonly readOps: number;
+  /** Unit writes (one per write unit). */
+  readonly writeOps: number;
+  /** Peak bytes one task holds: its block, plus one read chunk and one write unit with their encoded forms. */
+  readonly taskMemoryBytes: number;
+}
+
+export interface RechunkPlan {
+  readonly shape: readonly number[];
+  readonly itemSize: number;
+  readonly sourceChunks: readonly number[] | null;
+  readonly targetUnits: readonly number[];
+  readonly threads: number;
+  readonly maxMemBytes: number;
+  /** Uncompressed bytes of the array. */
+  readonly logicalBytes: number;
+  readonly stages: readonly StagePlan[];
+  /** The intermediate chunking of a two-stage plan, null for one stage. */
+  readonly intermediateChunks: readonly number[] | null;
+  /** The largest taskMemoryBytes over the stages. */
+  readonly peakTaskMemoryBytes: number;
+  /** peakTaskMemoryBytes × the threads that can run at once (never more threads than tasks). */
+  readonly peakMemoryBytes: number;
+  /** Scratch space for the intermediate array (uncompressed), 0 for one stage. */
+  readonly temporaryBytes: number;
+  /** What the cost model predicts, seconds. */
+  readonly predictedSeconds: number;
+}
+
+/** Decoded + encoded copies of one read chunk and of one write unit held while a task works. */
+const CHUNK_COPIES = 2;
+
+/** A contiguous source is read in slabs of at most this many bytes (at least one row of the block). */
+export const CONTIGUOUS_SLAB_BYTES = 4 * 2 ** 20;
+
+export const gcd = (a: number, b: number): number => {
+  let x = a;
+  let y = b;
+  while (y !== 0) [x, y] = [y, x % y];
+  return x;
+};
+
+export const lcm = (a: number, b: number): number => (a / gcd(a, b)) * b;
+
+/** The smallest block extent along one axis that is aligned to both grids: lcm, or the whole extent. */
+export function alignedStep(read: number, write: number, extent: number): number {
+  const step = lcm(read, write);
+  return step >= extent ? Math.max(extent, 1) : step;
+}
+
+/** Clip a chunk shape to the array (a chunk longer than its axis stores the same data). */
+export function clipChunks(chunks: readonly number[], shape: readonly number[]): number[] {
+  return chunks.map((c, axis) => Math.max(1, Math.min(c, shape[axis]!)));
+}
+
+interface StageInput {
+  readonly shape: readonly number[];
+  readonly itemSize: number;
+  readonly readChunks: readonly number[] | null;
+  readonly writeChunks: readonly number[];
+  readonly budget: number;
+  readonly minTasks: number;
+}
+
+function taskMemory(blockElements: number, input: StageInput): number {
+  const readElements =
+    input.readChunks === null ? Math.min(blockElements, Math.floor(CONTIGUOUS_SLAB_BYTES / input.itemSize)) : product(input.readChunks);
+  return input.itemSize * (blockElements + CHUNK_COPIES * (readElements + product(input.writeChunks)));
+}
+
+function tasksOf(shape: readonly number[], block: readonly number[]): number {
+  return product(shape.map((n, axis) => ceilDiv(n, block[axis]!)));
+}
+
+/**
+ * One stage's blocks: the smallest aligned block, then grown axis by axis from the last, by whole
+ * aligned steps, while it fits the budget and leaves at least `minTasks` tasks. Null when even
+ * the smallest block does not fit.
+ */
+function planStage(input: StageInput, index: number, from: StagePlan["from"], to: StagePlan["to"]): StagePlan | null {
+  const { shape, readChunks, writeChunks } = input;
+  const ndim = shape.length;
+  const steps = shape.map((n, axis) => alignedStep(readChunks?.[axis] ?? 1, writeChunks[axis]!, n));
+  const block = [...steps];
+  if (taskMemory(product(block), input) > input.budget) return null;
+  // An upper bound of what a task holds besides its block (a contiguous source's slab counts in full).
+  const fixed = taskMemory(0, input) + (readChunks === null ? CHUNK_COPIES * CONTIGUOUS_SLAB_BYTES : 0);
+  const maxElements = Math.floor((input.budget - fixed) / input.itemSize);
+  for (let axis = ndim - 1; axis >= 0; axis--) {
+    const n = shape[axis]!;
+    const step = steps[axis]!;
+    const stepsAlong = ceilDiv(n, step);
+    if (stepsAlong <= 1) continue;
+    const others = product(block) / block[axis]!;
+    let hi = Math.min(stepsAlong, Math.floor(maxElements / (others * step)));
+    let lo = 1;
+    if (hi <= 1) break;
+    const tasksWith = (m: number): number => {
+      const trial = [...block];
+      trial[axis] = Math.min(n, m * step);
+      return tasksOf(shape, trial);
+    };
+    // The largest multiple that keeps enough tasks (tasks only fall as the block grows).
+    const floorTasks = Math.min(input.minTasks, tasksOf(shape, block));
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (tasksWith(mid) >= floorTasks) lo = mid;
+      else hi = mid - 1;
+    }
+    block[axis] = Math.min(n, lo * step);
+    if (lo < stepsAlong) break; // this axis is not whole: growing an earlier axis would break contiguity of the budget
+  }
+  const taskGrid = shape.map((n, axis) => ceilDiv(n, block[axis]!));
+  const tasks = product(taskGrid);
+  const readOps = readChunks === null ? tasks : product(shape.map((n, axis) => ceilDiv(n, readChunks[axis]!)));
+  return {
+    index,
+    from,
+    to,
+    readChunks: readChunks === null ? null : [...readChunks],
+    writeChunks: [...writeChunks],
+    taskBlock: block,
+    taskGrid,
+    tasks,
+    readOps: product(shape) === 0 ? 0 : readOps,
+    writeOps: product(shape.map((n, axis) => ceilDiv(n, writeChunks[axis]!))),
+    taskMemoryBytes: taskMemory(product(block), input),
+  };
+}
+
+function stageSeconds(stage: StagePlan, logicalBytes: number, threads: number, model: CostModel): number {
+  const ops = stage.readOps + stage.writeOps;
+  const serial = ops * model.perChunkReadSeconds + stage.tasks * model.perTaskOverheadSeconds + (2 * logicalBytes) / model.throughputBytesPerSecond;
+  const spill = stage.to === "intermediate" || stage.from === "intermediate" ? logicalBytes * model.spillSecondsPerByte : 0;
+  return serial / Math.max(1, Math.min(threads, stage.tasks)) + spill;
+}
+
+function divisors(n: number): number[] {
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let d = 1; d * d <= n; d++) {
+    if (n % d === 0) {
+      small.push(d);
+      if (d * d !== n) large.push(n / d);
+    }
+  }
+  return [...small, ...large.reverse()];
+}
+
+interface AxisCandidate {
+  readonly chunk: number;
+  readonly step1: number;
+  readonly step2: number;
+}
+
+/**
+ * Intermediate chunk candidates along one axis: divisors of the source and target chunks (so one
+ * stage's block along the axis stays one chunk), keeping only those not dominated by another
+ * (no other has steps as small and a chunk as large), at most `limit` of them.
+ */
+function axisCandidates(source: number, target: number, extent: number, limit: number): AxisCandidate[] {
+  const values = new Set<number>([...divisors(source), ...divisors(target)].filter((v) => v <= extent));
+  const all = [...values].map((chunk) => ({
+    chunk,
+    step1: alignedStep(source, chunk, extent),
+    step2: alignedStep(chunk, target, extent),
+  }));
+  const front = all.filter(
+    (a) => !all.some((b) => b !== a && b.step1 <= a.step1 && b.step2 <= a.step2 && b.chunk >= a.chunk && (b.step1 < a.step1 || b.step2 < a.step2 || b.chunk > a.chunk)),
+  );
+  front.sort((a, b) => b.chunk - a.chunk);
+  if (front.length <= limit) return front;
+  // Keep an even spread from the largest chunk down to the smallest (the gcd, always feasible).
+  const picked: AxisCandidate[] = [];
+  for (let i = 0; i < limit; i++) picked.push(front[Math.round((i * (front.length - 1)) / (limit - 1))]!);
+  return [...new Set(picked)];
+}
+
+const MAX_COMBINATIONS = 20_000;
+
+/** Plan the rechunk of one array. Throws UsageError when no plan fits the memory bound. */
+export function planRechunk(request: PlanRequest): RechunkPlan {
+  const model = request.costModel ?? DEFAULT_COST_MODEL;
+  const { shape, itemSize } = request;
+  const threads = Math.max(1, Math.floor(request.threads));
+  const sourceChunks = request.sourceChunks === null ? null : clipChunks(request.sourceChunks, shape);
+  const targetUnits = clipChunks(request.targetUnits, shape);
+  const logicalBytes = product(shape) * itemSize;
+  const budget = Math.floor(request.maxMemBytes / threads);
+  const minTasks = 2 * threads;
+  const base = { shape, itemSize, budget, minTasks };
+  const finish = (stages: StagePlan[], intermediate: number[] | null): RechunkPlan => {
+    const peakTask = Math.max(0, ...stages.map((s) => s.taskMemoryBytes));
+    const running = Math.max(1, Math.min(threads, Math.max(1, ...stages.map((s) => s.tasks))));
+    return {
+      shape: [...shape],
+      itemSize,
+      sourceChunks,
+      targetUnits,
+      threads,
+      maxMemBytes: request.maxMemBytes,
+      logicalBytes,
+      stages,
+      intermediateChunks: intermediate,
+      peakTaskMemoryBytes: peakTask,
+      peakMemoryBytes: stages.reduce((m, s) => Math.max(m, s.taskMemoryBytes * Math.min(running, s.tasks)), 0),
+      temporaryBytes: intermediate === null ? 0 : logicalBytes,
+      predictedSeconds: stages.reduce((t, s) => t + stageSeconds(s, logicalBytes, threads, model), 0),
+    };
+  };
+
+  const single = planStage({ ...base, readChunks: sourceChunks, writeChunks: targetUnits }, 0, "source", "target");
+  if (single !== null) return finish([single], null);
+
+  // Two stages through an intermediate chunking.
+  const source = sourceChunks ?? shape.map(() => 1);
+  const ndim = shape.length;
+  let perAxis = 64;
+  let candidates: AxisCandidate[][];
+  do {
+    candidates = shape.map((n, axis) => axisCandidates(source[axis]!, targetUnits[axis]!, n, perAxis));
+    perAxis = Math.floor(perAxis / 2);
+  } while (candidates.reduce((c, list) => c * list.length, 1) > MAX_COMBINATIONS && perAxis >= 2);
+
+  let best: { stages: StagePlan[]; chunks: number[]; seconds: number } | null = null;
+  const choice = new Array<number>(ndim).fill(0);
+  for (;;) {
+    const chunks = choice.map((c, axis) => candidates[axis]![c]!.chunk);
+    const first = planStage({ ...base, readChunks: sourceChunks, writeChunks: chunks }, 0, "source", "intermediate");
+    const second = first && planStage({ ...base, readChunks: chunks, writeChunks: targetUnits }, 1, "intermediate", "target");
+    if (first && second) {
+      const seconds = stageSeconds(first, logicalBytes, threads, model) + stageSeconds(second, logicalBytes, threads, model);
+      if (best === null || seconds < best.seconds) best = { stages: [first, second], chunks, seconds };
+    }
+    let axis = ndim - 1;
+    while (axis >= 0 && ++choice[axis]! >= candidates[axis]!.length) choice[axis--] = 0;
+    if (axis < 0) break;
+  }
+  if (best === null) {
+    const unitBytes = product(targetUnits) * itemSize;
+    const chunkBytes = sourceChunks === null ? null : product(sourceChunks) * itemSize;
+    throw new ChunkwiseError(
+      "UsageError",
+      `no rechunk plan fits the per-task memory budget of ${formatSize(budget)} (--max-mem ${formatSize(request.maxMemBytes)} over ${threads} threads) with target units of ${formatSize(unitBytes)}${chunkBytes === null ? "" : ` and source chunks of ${formatSize(chunkBytes)}`}: raise --max-mem or lower --threads`,
+    );
+  }
+  return finish(best.stages, best.chunks);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lazy enumeration for the executor.
+
+export interface Region {
+  readonly start: readonly number[];
+  readonly stop: readonly number[];
+}
+
+export interface TaskRegion extends Region {
+  /** Position of the task in C order over the stage's task grid. */
+  readonly index: number;
+  readonly coords: readonly number[];
+}
+
+/** Grid coordinates of the `index`-th cell in C order. */
+export function unravel(index: number, grid: readonly number[]): number[] {
+  const coords = new Array<number>(grid.length);
+  let rest = index;
+  for (let axis = grid.length - 1; axis >= 0; axis--) {
+    coords[axis] = rest % grid[axis]!;
+    rest = Math.floor(rest / grid[axis]!);
+  }
+  return coords;
+}
+
+export function ravel(coords: readonly number[], grid: readonly number[]): number {
+  let index = 0;
+  for (let axis = 0; axis < grid.length; axis++) index = index * grid[axis]! + coords[axis]!;
+  return index;
+}
+
+/** The region of task `index` of a stage. */
+export function taskAt(shape: readonly number[], stage: StagePlan, index: number): TaskRegion {
+  const coords = unravel(index, stage.taskGrid);
+  const start = coords.map((c, axis) => c * stage.taskBlock[axis]!);
+  const stop = start.map((s, axis) => Math.min(shape[axis]!, s + stage.taskBlock[axis]!));
+  return { index, coords, start, stop };
+}
+
+/** Every task of a stage, in C order, lazily. */
+export function* stageTasks(shape: readonly number[], stage: StagePlan): Generator<TaskRegion> {
+  for (let index = 0; index < stage.tasks; index++) yield taskAt(shape, stage, index);
+}
+
+export interface GridCell extends Region {
+  readonly coords: readonly number[];
+}
+
+/** The cells of the grid `chunks` that intersect `region`, in C order, clipped to `shape`. */
+export function* cellsIn(region: Region, chunks: readonly number[], shape: readonly number[]): Generator<GridCell> {
+  const ndim = shape.length;
+  const lo = region.start.map((s, axis) => Math.floor(s / chunks[axis]!));
+  const hi = region.stop.map((s, axis) => ceilDiv(s, chunks[axis]!));
+  if (lo.some((l, axis) => l >= hi[axis]!)) return;
+  const coords = [...lo];
+  for (;;) {
+    const start = coords.map((c, axis) => c * chunks[axis]!);
+    const stop = start.map((s, axis) => Math.min(shape[axis]!, s + chunks[axis]!));
+    yield { coords: [...coords], start, stop };
+    let axis = ndim - 1;
+    while (axis >= 0 && ++coords[axis]! >= hi[axis]!) coords[axis] = lo[axis--]!;
+    if (axis < 0) return;
+  }
+}

@@ -1,0 +1,245 @@
+import { describe, expect, it } from "vitest";
+import { isChunkwiseError } from "../../src/errors.js";
+import { ceilDiv, product } from "../../src/model/layout.js";
+import {
+  type PlanRequest,
+  type RechunkPlan,
+  alignedStep,
+  cellsIn,
+  gcd,
+  lcm,
+  planRechunk,
+  ravel,
+  stageTasks,
+  taskAt,
+  unravel,
+} from "../../src/rechunk/plan.js";
+
+/** mulberry32: a small seeded PRNG, so every failure is reproducible from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const int = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+
+/** Check every guarantee of a plan by enumerating it (small arrays only). */
+function checkPlan(request: PlanRequest, plan: RechunkPlan): void {
+  const { shape } = request;
+  const budget = Math.floor(request.maxMemBytes / plan.threads);
+  expect(plan.peakTaskMemoryBytes).toBeLessThanOrEqual(budget);
+  expect(plan.peakMemoryBytes).toBeLessThanOrEqual(request.maxMemBytes);
+  expect(plan.stages.length).toBeGreaterThanOrEqual(1);
+  expect(plan.stages.length).toBeLessThanOrEqual(2);
+  expect(plan.stages[0]!.from).toBe("source");
+  expect(plan.stages.at(-1)!.to).toBe("target");
+  expect(plan.stages.at(-1)!.writeChunks).toEqual(plan.targetUnits);
+  if (plan.stages.length === 2) {
+    expect(plan.stages[0]!.writeChunks).toEqual(plan.intermediateChunks);
+    expect(plan.stages[1]!.readChunks).toEqual(plan.intermediateChunks);
+    expect(plan.temporaryBytes).toBe(plan.logicalBytes);
+  } else {
+    expect(plan.intermediateChunks).toBeNull();
+    expect(plan.temporaryBytes).toBe(0);
+  }
+  for (const stage of plan.stages) {
+    expect(stage.taskMemoryBytes).toBeLessThanOrEqual(budget);
+    const writes = new Map<number, number>();
+    const reads = new Map<number, number>();
+    const writeGrid = shape.map((n, axis) => ceilDiv(n, stage.writeChunks[axis]!));
+    const readGrid = stage.readChunks && shape.map((n, axis) => ceilDiv(n, stage.readChunks![axis]!));
+    let elements = 0;
+    let tasks = 0;
+    for (const task of stageTasks(shape, stage)) {
+      tasks++;
+      elements += product(task.stop.map((s, axis) => s - task.start[axis]!));
+      for (const unit of cellsIn(task, stage.writeChunks, shape)) {
+        // Every unit lies wholly inside the task that writes it.
+        unit.start.forEach((s, axis) => expect(s).toBeGreaterThanOrEqual(task.start[axis]!));
+        unit.stop.forEach((s, axis) => expect(s).toBeLessThanOrEqual(task.stop[axis]!));
+        const key = ravel(unit.coords, writeGrid);
+        writes.set(key, (writes.get(key) ?? 0) + 1);
+      }
+      if (stage.readChunks && readGrid) {
+        for (const chunk of cellsIn(task, stage.readChunks, shape)) {
+          // A chunk a task decodes lies wholly inside it: nobody else needs it.
+          chunk.start.forEach((s, axis) => expect(s).toBeGreaterThanOrEqual(task.start[axis]!));
+          chunk.stop.forEach((s, axis) => expect(s).toBeLessThanOrEqual(task.stop[axis]!));
+          const key = ravel(chunk.coords, readGrid);
+          reads.set(key, (reads.get(key) ?? 0) + 1);
+        }
+      }
+    }
+    expect(tasks).toBe(stage.tasks);
+    // Tasks tile the array exactly.
+    expect(elements).toBe(product(shape));
+    // Every write unit exactly once.
+    expect(writes.size).toBe(product(writeGrid));
+    expect([...writes.values()].every((count) => count === 1)).toBe(true);
+    expect(stage.writeOps).toBe(writes.size);
+    // No read chunk decoded twice in a stage.
+    if (readGrid) {
+      expect(reads.size).toBe(product(readGrid));
+      expect([...reads.values()].every((count) => count === 1)).toBe(true);
+      expect(stage.readOps).toBe(reads.size);
+    }
+  }
+}
+
+describe("arithmetic", () => {
+  it("gcd, lcm and the aligned step", () => {
+    expect(gcd(12, 18)).toBe(6);
+    expect(lcm(4, 6)).toBe(12);
+    expect(alignedStep(720, 32, 720)).toBe(720);
+    expect(alignedStep(10, 4, 100)).toBe(20);
+    expect(alignedStep(7, 7, 3)).toBe(3);
+  });
+
+  it("ravel and unravel are inverse in C order", () => {
+    const grid = [3, 4, 5];
+    for (let i = 0; i < 60; i++) expect(ravel(unravel(i, grid), grid)).toBe(i);
+    expect(unravel(7, grid)).toEqual([0, 1, 2]);
+  });
+
+  it("cellsIn lists the grid cells of a region, clipped", () => {
+    const cells = [...cellsIn({ start: [0, 5], stop: [3, 10] }, [2, 4], [3, 10])];
+    expect(cells.map((c) => c.coords)).toEqual([
+      [0, 1],
+      [0, 2],
+      [1, 1],
+      [1, 2],
+    ]);
+    expect(cells[3]).toMatchObject({ start: [2, 8], stop: [3, 10] });
+  });
+});
+
+describe("planRechunk: known cases", () => {
+  it("map chunks to time series in 1 GiB at 256 MiB takes two stages through an intermediate", () => {
+    const request = { shape: [259, 720, 1440], itemSize: 4, sourceChunks: [1, 720, 1440], targetUnits: [259, 32, 32], maxMemBytes: 256 * 2 ** 20, threads: 2 };
+    const plan = planRechunk(request);
+    expect(plan.stages).toHaveLength(2);
+    expect(plan.peakMemoryBytes).toBeLessThanOrEqual(request.maxMemBytes);
+    expect(plan.temporaryBytes).toBe(259 * 720 * 1440 * 4);
+    const [first, second] = plan.stages;
+    expect(first!.readOps).toBe(259);
+    expect(second!.writeOps).toBe(23 * 45);
+    // The intermediate chunks are not tiny: the cost model punishes many small operations.
+    expect(product(plan.intermediateChunks!) * 4).toBeGreaterThanOrEqual(64 * 2 ** 10);
+  });
+
+  it("the same at 4 GiB is one stage, every source chunk read once", () => {
+    const plan = planRechunk({ shape: [259, 720, 1440], itemSize: 4, sourceChunks: [1, 720, 1440], targetUnits: [259, 32, 32], maxMemBytes: 4 * 2 ** 30, threads: 2 });
+    expect(plan.stages).toHaveLength(1);
+    expect(plan.stages[0]!.readOps).toBe(259);
+    expect(plan.stages[0]!.writeOps).toBe(23 * 45);
+  });
+
+  it("identical chunks copy chunk for chunk, consolidated into a few tasks per thread", () => {
+    const plan = planRechunk({ shape: [100, 100], itemSize: 8, sourceChunks: [10, 10], targetUnits: [10, 10], maxMemBytes: 2 ** 30, threads: 2 });
+    expect(plan.stages).toHaveLength(1);
+    expect(plan.stages[0]!.tasks).toBeGreaterThanOrEqual(4);
+    expect(plan.stages[0]!.readOps).toBe(100);
+  });
+
+  it("a contiguous source plans region reads", () => {
+    const request = { shape: [50, 60], itemSize: 4, sourceChunks: null, targetUnits: [7, 60], maxMemBytes: 64 * 2 ** 20, threads: 2 };
+    const plan = planRechunk(request);
+    expect(plan.stages[0]!.readChunks).toBeNull();
+    checkPlan(request, plan);
+  });
+
+  it("chunks larger than the shape are clipped", () => {
+    const plan = planRechunk({ shape: [5, 6], itemSize: 1, sourceChunks: [100, 2], targetUnits: [3, 100], maxMemBytes: 2 ** 20, threads: 1 });
+    expect(plan.sourceChunks).toEqual([5, 2]);
+    expect(plan.targetUnits).toEqual([3, 6]);
+  });
+
+  it("an empty array plans no work", () => {
+    const plan = planRechunk({ shape: [0, 10], itemSize: 4, sourceChunks: [5, 5], targetUnits: [2, 2], maxMemBytes: 2 ** 20, threads: 2 });
+    expect(plan.stages[0]!.tasks).toBe(0);
+    expect(plan.stages[0]!.writeOps).toBe(0);
+    expect(plan.stages[0]!.readOps).toBe(0);
+  });
+
+  it("refuses when even one target unit does not fit, saying what to change", () => {
+    let caught: unknown;
+    try {
+      planRechunk({ shape: [1000, 1000], itemSize: 8, sourceChunks: [1000, 1000], targetUnits: [1000, 1000], maxMemBytes: 2 ** 20, threads: 2 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isChunkwiseError(caught, "UsageError")).toBe(true);
+    expect((caught as Error).message).toMatch(/raise --max-mem or lower --threads/);
+  });
+
+  it("plans a target of over a million chunks without enumerating them", () => {
+    const started = process.hrtime.bigint();
+    const plan = planRechunk({ shape: [100_000, 4_000, 4_000], itemSize: 4, sourceChunks: [1, 4_000, 4_000], targetUnits: [100_000, 8, 8], maxMemBytes: 8 * 2 ** 30, threads: 16 });
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(plan.stages.at(-1)!.writeOps).toBe(500 * 500);
+    const bigger = planRechunk({ shape: [10_000, 4_096, 4_096], itemSize: 4, sourceChunks: [10, 4_096, 4_096], targetUnits: [100, 4, 4], maxMemBytes: 16 * 2 ** 30, threads: 8 });
+    expect(bigger.stages.at(-1)!.writeOps).toBe(100 * 1024 * 1024);
+    // A loose sanity bound only; the real timing lives in bench/.
+    expect(elapsedMs).toBeLessThan(60_000);
+    // Random access to a task agrees with the generator.
+    const last = bigger.stages.at(-1)!;
+    const task = taskAt(bigger.shape, last, last.tasks - 1);
+    expect(task.stop).toEqual(bigger.shape);
+  });
+});
+
+describe("planRechunk: properties over random shapes, chunks and memory", () => {
+  it("covers every target unit once, reads every source chunk once per stage and respects memory", () => {
+    let planned = 0;
+    let twoStage = 0;
+    let refused = 0;
+    for (let seed = 1; seed <= 400; seed++) {
+      const rand = prng(seed);
+      const ndim = int(rand, 1, 4);
+      const shape = Array.from({ length: ndim }, () => int(rand, 1, ndim >= 3 ? 24 : 90));
+      const itemSize = [1, 2, 4, 8][int(rand, 0, 3)]!;
+      const contiguous = rand() < 0.15;
+      const sourceChunks = contiguous ? null : shape.map((n) => int(rand, 1, n + 3));
+      const targetUnits = shape.map((n) => int(rand, 1, n + 3));
+      const threads = int(rand, 1, 4);
+      const maxMemBytes = threads * int(rand, 64, 4 * product(shape) * itemSize + 64);
+      const request: PlanRequest = { shape, itemSize, sourceChunks, targetUnits, maxMemBytes, threads };
+      let plan: RechunkPlan;
+      try {
+        plan = planRechunk(request);
+      } catch (err) {
+        expect(isChunkwiseError(err, "UsageError"), `seed ${seed}`).toBe(true);
+        refused++;
+        continue;
+      }
+      planned++;
+      if (plan.stages.length === 2) twoStage++;
+      checkPlan(request, plan);
+    }
+    // The sample exercises all three outcomes.
+    expect(planned).toBeGreaterThan(200);
+    expect(twoStage).toBeGreaterThan(10);
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it("never refuses when the gcd route fits: source chunk and target unit each fit with room", () => {
+    for (let seed = 1000; seed < 1200; seed++) {
+      const rand = prng(seed);
+      const ndim = int(rand, 1, 3);
+      const shape = Array.from({ length: ndim }, () => int(rand, 1, 60));
+      const sourceChunks = shape.map((n) => int(rand, 1, n));
+      const targetUnits = shape.map((n) => int(rand, 1, n));
+      const itemSize = 4;
+      const biggest = Math.max(product(sourceChunks), product(targetUnits)) * itemSize;
+      const request = { shape, itemSize, sourceChunks, targetUnits, maxMemBytes: 5 * biggest, threads: 1 };
+      const plan = planRechunk(request);
+      checkPlan(request, plan);
+    }
+  });
+});
