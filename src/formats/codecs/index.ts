@@ -1,0 +1,38 @@
+import { registry } from "zarrita";
+import { Crc32cCodec } from "./crc32c.js";
+import { GzipCodec } from "./gzip.js";
+import { ZlibCodec } from "./zlib.js";
+
+/** The codecs chunkwise puts into zarrita's registry, by every name stores spell them with. */
+const CHUNKWISE_CODECS = {
+  gzip: GzipCodec,
+  "numcodecs.gzip": GzipCodec,
+  zlib: ZlibCodec,
+  "numcodecs.zlib": ZlibCodec,
+  crc32c: Crc32cCodec,
+  "numcodecs.crc32c": Crc32cCodec,
+} as const;
+
+let registered = false;
+
+/**
+ * Replace zarrita's gzip/zlib (decode-only, slower) and crc32c (never verifies) with ours, which
+ * encode as well as decode and check checksums. Safe to call any number of times.
+ */
+export function registerChunkwiseCodecs(): void {
+  if (registered) return;
+  for (const [name, codec] of Object.entries(CHUNKWISE_CODECS)) {
+    registry.set(name, async () => codec);
+  }
+  registered = true;
+}
+
+/** True when zarrita (with our registrations) can decode data that went through the codec `name`. */
+export function isCodecRegistered(name: string): boolean {
+  registerChunkwiseCodecs();
+  return registry.has(name);
+}
+
+export { crc32c, Crc32cCodec } from "./crc32c.js";
+export { GzipCodec } from "./gzip.js";
+export { ZlibCodec } from "./zlib.js";

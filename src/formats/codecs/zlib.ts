@@ -1,0 +1,31 @@
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import { compressionLevel, toUint8Array } from "./gzip.js";
+
+const deflate = promisify(zlib.deflate);
+const inflate = promisify(zlib.inflate);
+
+/**
+ * The numcodecs `zlib` codec on node:zlib: zlib framing (RFC 1950), encode and decode.
+ * Runs on libuv's thread pool, so concurrent chunk decodes use every core.
+ */
+export class ZlibCodec {
+  readonly kind = "bytes_to_bytes" as const;
+  readonly level: number;
+
+  constructor(level: number) {
+    this.level = level;
+  }
+
+  static fromConfig(config: unknown): ZlibCodec {
+    return new ZlibCodec(compressionLevel(config, "zlib"));
+  }
+
+  async encode(bytes: Uint8Array): Promise<Uint8Array> {
+    return toUint8Array(await deflate(bytes, { level: this.level }));
+  }
+
+  async decode(bytes: Uint8Array): Promise<Uint8Array> {
+    return toUint8Array(await inflate(bytes));
+  }
+}

@@ -1,0 +1,329 @@
+/**
+ * The Zarr side of the dataset layer: v2 and v3 stores, in a directory or a zip, read with
+ * zarrita. Metadata is parsed by chunkwise itself (src/formats/zarr/metadata.ts) so that an
+ * unknown codec or data type never stops a listing, and every problem names its file.
+ */
+import * as zarr from "zarrita";
+import { ChunkwiseError, isChunkwiseError } from "../errors.js";
+import { registerChunkwiseCodecs } from "./codecs/index.js";
+import type { ArrayDescription, Block, Dataset, DatasetFormat, GroupDescription, StorageFacts } from "./dataset.js";
+import { chunkStorage } from "./zarr/chunk-files.js";
+import {
+  attributesFromDocument,
+  chunkKey,
+  decodeJsonObject,
+  parseV2Array,
+  parseV2Group,
+  parseV3Node,
+  type ZarrArrayMetadata,
+  type ZarrFormatVersion,
+  type ZarrGroupMetadata,
+} from "./zarr/metadata.js";
+import { DirectoryStoreAccess, joinKey, shortMessage, ZipStoreAccess, type StoreAccess } from "./zarr/store-access.js";
+import { toCOrder } from "./zarr/values.js";
+
+export async function openZarrDirectory(location: string): Promise<Dataset> {
+  return ZarrDataset.open(new DirectoryStoreAccess(location));
+}
+
+export async function openZarrZip(location: string): Promise<Dataset> {
+  const access = await ZipStoreAccess.open(location);
+  try {
+    return await ZarrDataset.open(access);
+  } catch (err) {
+    await access.close();
+    throw err;
+  }
+}
+
+interface ArrayNode {
+  readonly path: string;
+  readonly key: string;
+  readonly metadata: ZarrArrayMetadata;
+}
+
+interface GroupNode {
+  readonly path: string;
+  readonly key: string;
+  readonly metadata: ZarrGroupMetadata;
+}
+
+interface Hierarchy {
+  readonly format: ZarrFormatVersion;
+  readonly arrays: Map<string, ArrayNode>;
+  readonly groups: Map<string, GroupNode>;
+}
+
+function pathOfKey(key: string): string {
+  return `/${key}`;
+}
+
+function keyOfPath(path: string): string {
+  return path.replace(/^\/+/, "").replace(/\/+$/, "");
+}
+
+type ZarritaArray = zarr.Array<zarr.DataType, zarr.Readable>;
+
+class ZarrDataset implements Dataset {
+  readonly location: string;
+  readonly format: DatasetFormat;
+  readonly #access: StoreAccess;
+  readonly #hierarchy: Hierarchy;
+  readonly #storage = new Map<string, Promise<StorageFacts>>();
+  readonly #opened = new Map<string, Promise<ZarritaArray>>();
+
+  private constructor(access: StoreAccess, hierarchy: Hierarchy) {
+    this.location = access.location;
+    this.#access = access;
+    this.#hierarchy = hierarchy;
+    this.format = hierarchy.format === 2 ? "zarr2" : "zarr3";
+  }
+
+  static async open(access: StoreAccess): Promise<ZarrDataset> {
+    registerChunkwiseCodecs();
+    return new ZarrDataset(access, await discoverHierarchy(access));
+  }
+
+  async listArrays(): Promise<ArrayDescription[]> {
+    const paths = [...this.#hierarchy.arrays.keys()].sort();
+    const out: ArrayDescription[] = [];
+    for (const path of paths) out.push(await this.describe(path));
+    return out;
+  }
+
+  async listGroups(): Promise<GroupDescription[]> {
+    return [...this.#hierarchy.groups.values()]
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      .map((group) => ({ path: group.path, attributes: group.metadata.attributes }));
+  }
+
+  #arrayNode(arrayPath: string): ArrayNode {
+    const node = this.#hierarchy.arrays.get(pathOfKey(keyOfPath(arrayPath)));
+    if (!node) {
+      const isGroup = this.#hierarchy.groups.has(pathOfKey(keyOfPath(arrayPath)));
+      throw new ChunkwiseError("NotFoundError", isGroup ? `${arrayPath} is a group, not an array` : `no array ${arrayPath} in this store`, {
+        path: this.location,
+      });
+    }
+    return node;
+  }
+
+  async describe(arrayPath: string): Promise<ArrayDescription> {
+    const node = this.#arrayNode(arrayPath);
+    const meta = node.metadata;
+    return {
+      path: node.path,
+      format: this.format,
+      shape: meta.shape,
+      dtype: meta.dtype,
+      dimensionNames: meta.dimensionNames,
+      chunks: meta.chunks,
+      shards: meta.shards,
+      order: meta.order,
+      codecs: meta.codecs,
+      fillValue: meta.fillValue,
+      attributes: meta.attributes,
+      storage: await this.#storageOf(node),
+      unreadableReason: meta.unreadableReason,
+    };
+  }
+
+  #storageOf(node: ArrayNode): Promise<StorageFacts> {
+    let facts = this.#storage.get(node.path);
+    if (!facts) {
+      const meta = node.metadata;
+      const objectShape = meta.shards ?? meta.chunks;
+      const grid = meta.shape.map((size, axis) => Math.ceil(size / objectShape[axis]!));
+      facts = chunkStorage(this.#access, node.key, meta.keyEncoding, grid);
+      this.#storage.set(node.path, facts);
+    }
+    return facts;
+  }
+
+  #zarritaArray(node: ArrayNode): Promise<ZarritaArray> {
+    if (node.metadata.unreadableReason !== null) {
+      return Promise.reject(new ChunkwiseError("UnsupportedError", `cannot read array ${node.path}: ${node.metadata.unreadableReason}`, { path: this.location }));
+    }
+    let opened = this.#opened.get(node.path);
+    if (!opened) {
+      const location = new zarr.Location(this.#access.store, node.path as `/${string}`);
+      const openVersion = node.metadata.zarrFormat === 2 ? zarr.open.v2 : zarr.open.v3;
+      opened = openVersion(location, { kind: "array", attrs: false } as { kind: "array" }).catch((err: unknown) => {
+        this.#opened.delete(node.path);
+        throw new ChunkwiseError("UnsupportedError", `cannot read array ${node.path}: ${shortMessage(err)}`, { path: this.location, cause: err });
+      }) as Promise<ZarritaArray>;
+      this.#opened.set(node.path, opened);
+    }
+    return opened;
+  }
+
+  /** The file a chunk (or its shard) lives in, for messages. */
+  #chunkFile(node: ArrayNode, coords: readonly number[]): string {
+    const meta = node.metadata;
+    const objectCoords = meta.shards ? coords.map((c, axis) => Math.floor((c * meta.chunks[axis]!) / meta.shards![axis]!)) : coords;
+    return this.#access.describeKey(joinKey(node.key, chunkKey(meta.keyEncoding, objectCoords)));
+  }
+
+  async readChunk(arrayPath: string, chunkCoords: readonly number[]): Promise<Block> {
+    const node = this.#arrayNode(arrayPath);
+    const meta = node.metadata;
+    if (chunkCoords.length !== meta.shape.length || chunkCoords.some((c, axis) => !Number.isInteger(c) || c < 0 || c * meta.chunks[axis]! >= Math.max(meta.shape[axis]!, 1))) {
+      throw new ChunkwiseError("UsageError", `chunk [${chunkCoords.join(", ")}] is outside the chunk grid of ${node.path}`, { path: this.location });
+    }
+    const array = await this.#zarritaArray(node);
+    let chunk;
+    try {
+      chunk = await array.getChunk([...chunkCoords]);
+    } catch (err) {
+      throw this.#readError(err, this.#chunkFile(node, chunkCoords));
+    }
+    const expected = meta.chunks.reduce((a, b) => a * b, 1);
+    if (chunk.data.length !== expected) {
+      throw new ChunkwiseError("TruncatedError", `chunk holds ${chunk.data.length} values, expected ${expected}: truncated or corrupt`, {
+        path: this.#chunkFile(node, chunkCoords),
+      });
+    }
+    const shape = meta.chunks.map((size, axis) => Math.min(size, meta.shape[axis]! - chunkCoords[axis]! * size));
+    return { shape, values: toCOrder(chunk.data as ArrayLike<unknown>, chunk.shape, chunk.stride, shape) };
+  }
+
+  async readRegion(arrayPath: string, start: readonly number[], stop: readonly number[]): Promise<Block> {
+    const node = this.#arrayNode(arrayPath);
+    const meta = node.metadata;
+    const rank = meta.shape.length;
+    if (start.length !== rank || stop.length !== rank || start.some((s, axis) => !Number.isInteger(s) || !Number.isInteger(stop[axis]) || s < 0 || s > stop[axis]! || stop[axis]! > meta.shape[axis]!)) {
+      throw new ChunkwiseError("UsageError", `region [${start.join(", ")}]–[${stop.join(", ")}] is not inside ${node.path} (shape ${meta.shape.join(" × ")})`, {
+        path: this.location,
+      });
+    }
+    const array = await this.#zarritaArray(node);
+    const shape = start.map((s, axis) => stop[axis]! - s);
+    let result;
+    try {
+      result = await zarr.get(array, start.map((s, axis) => zarr.slice(s, stop[axis]!)));
+    } catch (err) {
+      throw this.#readError(err, this.#access.describeKey(node.key));
+    }
+    if (rank === 0) return { shape: [], values: toCOrder([result] as unknown as ArrayLike<unknown>, [], [], []) };
+    const chunk = result as { data: ArrayLike<unknown>; shape: number[]; stride: number[] };
+    return { shape, values: toCOrder(chunk.data, chunk.shape, chunk.stride, shape) };
+  }
+
+  #readError(err: unknown, file: string): ChunkwiseError {
+    if (isChunkwiseError(err)) return err;
+    const systemCode = (err as NodeJS.ErrnoException).code ?? ((err as { cause?: NodeJS.ErrnoException }).cause?.code);
+    if (systemCode === "EACCES" || systemCode === "EPERM") return new ChunkwiseError("PermissionError", "permission denied", { path: file, cause: err });
+    const cause = (err as { cause?: unknown }).cause;
+    const detail = shortMessage(cause ?? err);
+    if (zarr.isZarritaError(err, "UnknownCodecError", "UnsupportedError")) {
+      return new ChunkwiseError("UnsupportedError", `cannot decode: ${detail}`, { path: file, cause: err });
+    }
+    return new ChunkwiseError("IOError", `cannot decode chunk data (${detail}): truncated or corrupt`, { path: file, cause: err });
+  }
+
+  async close(): Promise<void> {
+    await this.#access.close();
+  }
+}
+
+/** Read and parse one metadata file; undefined when it does not exist. */
+async function readDocument(access: StoreAccess, key: string) {
+  const bytes = await access.readFile(key);
+  return bytes === undefined ? undefined : decodeJsonObject(bytes, access.describeKey(key));
+}
+
+async function readV2Attributes(access: StoreAccess, dirKey: string): Promise<Record<string, unknown>> {
+  const key = joinKey(dirKey, ".zattrs");
+  const doc = await readDocument(access, key);
+  return doc === undefined ? {} : attributesFromDocument(doc, access.describeKey(key));
+}
+
+/** Find every array and group: from consolidated .zmetadata when the v2 root has it, else by walking directories. */
+async function discoverHierarchy(access: StoreAccess): Promise<Hierarchy> {
+  const hierarchy: Hierarchy = { format: 3, arrays: new Map(), groups: new Map() };
+  const rootV3 = await readDocument(access, "zarr.json");
+  if (rootV3 !== undefined) {
+    await visitV3(access, "", rootV3, hierarchy);
+    return hierarchy;
+  }
+  const v2 = { ...hierarchy, format: 2 as const };
+  const zarray = await readDocument(access, ".zarray");
+  if (zarray !== undefined) {
+    v2.arrays.set("/", { path: "/", key: "", metadata: parseV2Array(zarray, await readV2Attributes(access, ""), access.describeKey(".zarray")) });
+    return v2;
+  }
+  const zgroup = await readDocument(access, ".zgroup");
+  if (zgroup === undefined) {
+    throw new ChunkwiseError("NotADatasetError", "is not a Zarr store: no zarr.json, .zgroup or .zarray", { path: access.location });
+  }
+  const consolidated = await readDocument(access, ".zmetadata");
+  if (consolidated !== undefined) readConsolidatedV2(access, consolidated, v2);
+  else await visitV2Group(access, "", zgroup, v2);
+  return v2;
+}
+
+async function visitV3(access: StoreAccess, key: string, doc: Record<string, unknown>, hierarchy: Hierarchy): Promise<void> {
+  const file = access.describeKey(joinKey(key, "zarr.json"));
+  const node = parseV3Node(doc, file);
+  const path = pathOfKey(key);
+  if (node.kind === "array") {
+    hierarchy.arrays.set(path, { path, key, metadata: node.array });
+    return;
+  }
+  hierarchy.groups.set(path, { path, key, metadata: node.group });
+  const { dirs } = await access.listDir(key);
+  await Promise.all(
+    dirs.map(async (name) => {
+      const childKey = joinKey(key, name);
+      const child = await readDocument(access, joinKey(childKey, "zarr.json"));
+      if (child !== undefined) await visitV3(access, childKey, child, hierarchy);
+    }),
+  );
+}
+
+async function visitV2Group(access: StoreAccess, key: string, zgroup: Record<string, unknown>, hierarchy: Hierarchy): Promise<void> {
+  const path = pathOfKey(key);
+  hierarchy.groups.set(path, { path, key, metadata: parseV2Group(zgroup, await readV2Attributes(access, key), access.describeKey(joinKey(key, ".zgroup"))) });
+  const { dirs } = await access.listDir(key);
+  await Promise.all(
+    dirs.map(async (name) => {
+      const childKey = joinKey(key, name);
+      const zarray = await readDocument(access, joinKey(childKey, ".zarray"));
+      if (zarray !== undefined) {
+        const metadata = parseV2Array(zarray, await readV2Attributes(access, childKey), access.describeKey(joinKey(childKey, ".zarray")));
+        hierarchy.arrays.set(pathOfKey(childKey), { path: pathOfKey(childKey), key: childKey, metadata });
+        return;
+      }
+      const childGroup = await readDocument(access, joinKey(childKey, ".zgroup"));
+      if (childGroup !== undefined) await visitV2Group(access, childKey, childGroup, hierarchy);
+    }),
+  );
+}
+
+/** zarr-python 2's consolidated metadata: {"metadata": {"a/.zarray": {…}, "a/.zattrs": {…}, ".zgroup": {…}}}. */
+function readConsolidatedV2(access: StoreAccess, doc: Record<string, unknown>, hierarchy: Hierarchy): void {
+  const file = access.describeKey(".zmetadata");
+  const entries = doc.metadata;
+  if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
+    throw new ChunkwiseError("MetadataError", 'invalid consolidated metadata: "metadata" must be an object', { path: file });
+  }
+  const documents = entries as Record<string, unknown>;
+  const objectAt = (key: string): Record<string, unknown> | undefined => {
+    const value = documents[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new ChunkwiseError("MetadataError", `invalid consolidated metadata: entry "${key}" must be an object`, { path: file });
+    }
+    return value as Record<string, unknown>;
+  };
+  for (const name of Object.keys(documents)) {
+    const match = /^(?:(.*)\/)?\.(zarray|zgroup)$/.exec(name);
+    if (!match) continue;
+    const key = match[1] ?? "";
+    const attributes = attributesFromDocument(objectAt(joinKey(key, ".zattrs")) ?? {}, `${file} (${joinKey(key, ".zattrs")})`);
+    const where = `${file} (${name})`;
+    const path = pathOfKey(key);
+    if (match[2] === "zarray") hierarchy.arrays.set(path, { path, key, metadata: parseV2Array(objectAt(name)!, attributes, where) });
+    else hierarchy.groups.set(path, { path, key, metadata: parseV2Group(objectAt(name)!, attributes, where) });
+  }
+}

@@ -1,0 +1,286 @@
+import { opendir, open as openFile, stat, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import FileSystemStore from "@zarrita/storage/fs";
+import ZipFileStore from "@zarrita/storage/zip";
+import type { AsyncReadable } from "@zarrita/storage";
+import { ChunkwiseError, fromSystemError } from "../../errors.js";
+
+/** What a directory of a store holds: file names (with their stored size when it is free to know) and subdirectory names. */
+export interface DirectoryListing {
+  readonly files: readonly string[];
+  readonly dirs: readonly string[];
+}
+
+/**
+ * A Zarr store seen as a tree of directories and files, keyed by "/"-separated paths relative to
+ * the store root ("" is the root, "group/array/.zarray" a file). One implementation walks a
+ * directory on disk, one the central directory of a zip. Reads of values go through `store`,
+ * zarrita's own view of the same data.
+ */
+export interface StoreAccess {
+  /** What the user gave: the directory or the zip file. */
+  readonly location: string;
+  /** The zarrita store rooted at the same place as the keys. */
+  readonly store: AsyncReadable;
+  /** How to name a key in a message: a file path, or "file.zip:entry". */
+  describeKey(key: string): string;
+  /** The bytes of a file, or undefined when it does not exist. */
+  readFile(key: string): Promise<Uint8Array | undefined>;
+  /** Files and subdirectories of a directory; empty when it does not exist. */
+  listDir(key: string): Promise<DirectoryListing>;
+  /** Stored sizes of files (in bytes), in the same order. Never opens the files. */
+  fileSizes(keys: readonly string[]): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export function joinKey(...parts: readonly string[]): string {
+  return parts.filter((part) => part !== "").join("/");
+}
+
+/** How many stat calls are in flight at once while summing chunk file sizes. */
+const STAT_CONCURRENCY = 128;
+
+export class DirectoryStoreAccess implements StoreAccess {
+  readonly location: string;
+  readonly store: AsyncReadable;
+  readonly #root: string;
+
+  constructor(location: string) {
+    this.location = location;
+    this.#root = path.resolve(location);
+    this.store = new FileSystemStore(this.#root);
+  }
+
+  describeKey(key: string): string {
+    return key === "" ? this.location : path.join(this.location, ...key.split("/"));
+  }
+
+  #fsPath(key: string): string {
+    return key === "" ? this.#root : path.join(this.#root, ...key.split("/"));
+  }
+
+  async readFile(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const bytes = await this.store.get(`/${key}`);
+      return bytes;
+    } catch (err) {
+      throw fromSystemError(err, this.describeKey(key));
+    }
+  }
+
+  async listDir(key: string): Promise<DirectoryListing> {
+    const files: string[] = [];
+    const dirs: string[] = [];
+    let dir;
+    try {
+      dir = await opendir(this.#fsPath(key), { bufferSize: 1024 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return { files, dirs };
+      throw fromSystemError(err, this.describeKey(key));
+    }
+    try {
+      for await (const entry of dir) {
+        if (entry.isFile()) files.push(entry.name);
+        else if (entry.isDirectory()) dirs.push(entry.name);
+        else if (entry.isSymbolicLink()) {
+          const target = await stat(path.join(this.#fsPath(key), entry.name)).catch(() => null);
+          if (target?.isFile()) files.push(entry.name);
+          else if (target?.isDirectory()) dirs.push(entry.name);
+        }
+      }
+    } catch (err) {
+      throw fromSystemError(err, this.describeKey(key));
+    }
+    return { files, dirs };
+  }
+
+  async fileSizes(keys: readonly string[]): Promise<number[]> {
+    const sizes = new Array<number>(keys.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < keys.length) {
+        const index = next++;
+        const key = keys[index]!;
+        try {
+          sizes[index] = (await stat(this.#fsPath(key))).size;
+        } catch (err) {
+          // A chunk deleted between listing and stat is simply not there any more.
+          if ((err as NodeJS.ErrnoException).code === "ENOENT") sizes[index] = 0;
+          else throw fromSystemError(err, this.describeKey(key));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, keys.length) }, worker));
+    return sizes;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** unzipit's reader interface, over a file handle: reads only the byte ranges asked for. */
+class FileRangeReader {
+  readonly #handle: FileHandle;
+  readonly #length: number;
+
+  constructor(handle: FileHandle, length: number) {
+    this.#handle = handle;
+    this.#length = length;
+  }
+
+  async getLength(): Promise<number> {
+    return this.#length;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> {
+    const buffer = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.#handle.read(buffer, done, length - done, offset + done);
+      if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${offset + done}`);
+      done += bytesRead;
+    }
+    return buffer;
+  }
+}
+
+type ZipEntries = Parameters<NonNullable<NonNullable<ConstructorParameters<typeof ZipFileStore>[1]>["transformEntries"]>>[0];
+
+const METADATA_FILES = new Set(["zarr.json", ".zgroup", ".zarray"]);
+
+/**
+ * A zipped store. Works whether the zip was made from within the store (entries "zarr.json", …)
+ * or from its parent folder (entries "data.zarr/zarr.json", …): the shallowest directory holding
+ * Zarr metadata is the root. Stored sizes are the central directory's compressed sizes.
+ */
+export class ZipStoreAccess implements StoreAccess {
+  readonly location: string;
+  readonly store: AsyncReadable;
+  readonly #handle: FileHandle;
+  readonly #prefix: string;
+  readonly #files: Map<string, number>;
+  readonly #dirs: Map<string, { files: string[]; dirs: Set<string> }>;
+
+  private constructor(location: string, handle: FileHandle, store: AsyncReadable, prefix: string, files: Map<string, number>) {
+    this.location = location;
+    this.#handle = handle;
+    this.store = store;
+    this.#prefix = prefix;
+    this.#files = files;
+    this.#dirs = buildDirectoryIndex(files);
+  }
+
+  static async open(location: string): Promise<ZipStoreAccess> {
+    let handle: FileHandle;
+    try {
+      handle = await openFile(path.resolve(location), "r");
+    } catch (err) {
+      throw fromSystemError(err, location);
+    }
+    try {
+      const { size } = await handle.stat();
+      let prefix = "";
+      const files = new Map<string, number>();
+      let problem: ChunkwiseError | undefined;
+      const store = new ZipFileStore(new FileRangeReader(handle, size), {
+        transformEntries: (entries: ZipEntries): ZipEntries => {
+          const found = findStoreRoot(Object.keys(entries));
+          if (typeof found !== "string") {
+            problem = new ChunkwiseError("NotADatasetError", found.problem, { path: location });
+            return {};
+          }
+          prefix = found;
+          const stripped: ZipEntries = {};
+          for (const [name, entry] of Object.entries(entries)) {
+            if (!name.startsWith(prefix) || entry.isDirectory || name.endsWith("/")) continue;
+            const key = name.slice(prefix.length);
+            stripped[key] = entry;
+            files.set(key, entry.compressedSize);
+          }
+          return stripped;
+        },
+      });
+      // The central directory is read on the first access; this forces it (and its errors) now.
+      await store.get("/zarr.json").catch((err: unknown) => {
+        throw new ChunkwiseError("NotADatasetError", `is not a readable zip archive (${shortMessage(err)})`, { path: location, cause: err });
+      });
+      if (problem) throw problem;
+      return new ZipStoreAccess(location, handle, store, prefix, files);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  describeKey(key: string): string {
+    return `${this.location}:${this.#prefix}${key}`;
+  }
+
+  async readFile(key: string): Promise<Uint8Array | undefined> {
+    if (!this.#files.has(key)) return undefined;
+    try {
+      return await this.store.get(`/${key}`);
+    } catch (err) {
+      throw new ChunkwiseError("IOError", `cannot read zip entry: ${shortMessage(err)}`, { path: this.describeKey(key), cause: err });
+    }
+  }
+
+  async listDir(key: string): Promise<DirectoryListing> {
+    const dir = this.#dirs.get(key);
+    return dir ? { files: dir.files, dirs: [...dir.dirs] } : { files: [], dirs: [] };
+  }
+
+  async fileSizes(keys: readonly string[]): Promise<number[]> {
+    return keys.map((key) => this.#files.get(key) ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.#handle.close();
+  }
+}
+
+/** The entry prefix ("" or "data.zarr/") of the shallowest directory that holds Zarr metadata. */
+function findStoreRoot(names: readonly string[]): string | { problem: string } {
+  let best: string[] = [];
+  let bestDepth = Infinity;
+  for (const name of names) {
+    const slash = name.lastIndexOf("/");
+    if (!METADATA_FILES.has(name.slice(slash + 1))) continue;
+    const dir = name.slice(0, slash + 1);
+    const depth = dir.split("/").length;
+    if (depth < bestDepth) {
+      best = [dir];
+      bestDepth = depth;
+    } else if (depth === bestDepth && !best.includes(dir)) best.push(dir);
+  }
+  if (best.length === 0) return { problem: "zip archive holds no zarr.json, .zgroup or .zarray: not a zipped Zarr store" };
+  if (best.length > 1) {
+    return { problem: `zip archive holds several Zarr stores (${best.map((dir) => dir.replace(/\/$/, "")).join(", ")}); unzip it and open one` };
+  }
+  return best[0]!;
+}
+
+function buildDirectoryIndex(files: ReadonlyMap<string, number>): Map<string, { files: string[]; dirs: Set<string> }> {
+  const dirs = new Map<string, { files: string[]; dirs: Set<string> }>();
+  const dirOf = (key: string) => {
+    let dir = dirs.get(key);
+    if (!dir) {
+      dir = { files: [], dirs: new Set() };
+      dirs.set(key, dir);
+    }
+    return dir;
+  };
+  for (const key of files.keys()) {
+    const parts = key.split("/");
+    for (let depth = 0; depth < parts.length - 1; depth++) {
+      dirOf(parts.slice(0, depth).join("/")).dirs.add(parts[depth]!);
+    }
+    dirOf(parts.slice(0, -1).join("/")).files.push(parts[parts.length - 1]!);
+  }
+  return dirs;
+}
+
+export function shortMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split("\n")[0]!.slice(0, 200);
+}
