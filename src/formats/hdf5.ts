@@ -1,0 +1,435 @@
+/**
+ * HDF5 and netCDF-4 files behind the Dataset interface, on h5wasm's Node build. h5wasm reads the
+ * file lazily from disk (a multi-GB file costs tens of MiB after open); every call is synchronous,
+ * so heavy reads belong in worker threads, each with its own instance.
+ *
+ * Paths are relative to the opened object: `file.nc` lists "/tas", "/station/pr"; `file.nc/station`
+ * lists "/height", "/pr"; `file.nc/tas` is one array at "/".
+ */
+import { open as openFile, type FileHandle } from "node:fs/promises";
+import type { Metadata } from "h5wasm/node";
+import path from "node:path";
+import { ChunkwiseError, fromSystemError } from "../errors.js";
+import type { ArrayDescription, ArrayValues, Block, Dataset, DatasetFormat, GroupDescription } from "./dataset.js";
+import { filterToCodec, unsupportedFilterReason, type Hdf5Filter } from "./hdf5/filters.js";
+import { readObjectLayout, type ObjectLayout } from "./hdf5/layout.js";
+import { h5, hdf5Reasons, loadH5wasm, type H5Module } from "./hdf5/module.js";
+import { readSuperblock, type Superblock } from "./hdf5/superblock.js";
+import { H5T, isBooleanEnum, jsonNumber, mapDataType, shortestFloat32, toJsonSafe } from "./hdf5/types.js";
+import { assertRegion, emptyValues, regionBytes } from "./hdf5/region.js";
+
+/** One read stays far below h5wasm's 2 GiB wasm memory: larger regions must be read in parts. */
+export const MAX_READ_BYTES = 2 ** 30;
+
+/** Attributes that are HDF5/netCDF plumbing (object references, dimension ids), not user metadata. */
+const STRUCTURAL_ATTRIBUTES = new Set(["DIMENSION_LIST", "REFERENCE_LIST", "DIMENSION_LABELS"]);
+const NETCDF_INTERNAL_ATTRIBUTES = new Set(["_Netcdf4Dimid", "_Netcdf4Coordinates", "_nc3_strict", "CLASS", "NAME"]);
+const NETCDF_PURE_DIMENSION = "This is a netCDF dimension but not a netCDF variable";
+
+type H5File = InstanceType<typeof h5.File>;
+type H5Dataset = InstanceType<typeof h5.Dataset>;
+
+export interface OpenHdf5Options {
+  /** Object path inside the file (`/group/var`) to restrict the dataset to. */
+  readonly root?: string;
+  /** What to report as Dataset.location (defaults to the path given). */
+  readonly location?: string;
+}
+
+export async function openHdf5(location: string, options: OpenHdf5Options = {}): Promise<Dataset> {
+  const reported = options.location ?? location;
+  const absPath = path.resolve(location);
+  let handle: FileHandle;
+  try {
+    handle = await openFile(absPath, "r");
+  } catch (err) {
+    throw fromSystemError(err, reported);
+  }
+  try {
+    const { size } = await handle.stat();
+    const superblock = await readSuperblock(handle, size);
+    if (superblock === null) {
+      throw new ChunkwiseError("NotADatasetError", "is not an HDF5 file (no HDF5 signature)", { path: reported });
+    }
+    if (superblock.baseAddress + superblock.eofAddress > size) {
+      const expected = Number.isFinite(superblock.eofAddress) ? `${superblock.baseAddress + superblock.eofAddress} bytes` : "more bytes";
+      throw new ChunkwiseError("TruncatedError", `truncated HDF5 file: its superblock says ${expected}, the file has ${size}`, {
+        path: reported,
+      });
+    }
+    const module = await loadH5wasm();
+    let file: H5File;
+    try {
+      file = new h5.File(absPath, "r");
+    } catch (err) {
+      throw translateHdf5Error(err, reported, "cannot open the HDF5 file");
+    }
+    try {
+      const root = normalizeRoot(options.root);
+      if (root !== "/" && !(file.get(root) instanceof h5.Dataset) && !(file.get(root) instanceof h5.Group)) {
+        throw new ChunkwiseError("NotFoundError", `no group or dataset "${root}" inside the HDF5 file`, { path: reported });
+      }
+      return new Hdf5Dataset(reported, module, file, handle, superblock, root, detectFormat(module, file));
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+function normalizeRoot(root: string | undefined): string {
+  const parts = (root ?? "/").split("/").filter((part) => part !== "" && part !== ".");
+  return `/${parts.join("/")}`;
+}
+
+/** netCDF-4 when the file carries netCDF's own markers; plain HDF5 otherwise (dimension scales alone are HDF5). */
+function detectFormat(module: H5Module, file: H5File): DatasetFormat {
+  if (module.get_attribute_names(file.file_id, "/").includes("_NCProperties")) return "netcdf4";
+  for (const name of module.get_names(file.file_id, "/", true)) {
+    const names = file.get(`/${name}`) instanceof h5.Dataset ? module.get_attribute_names(file.file_id, `/${name}`) : [];
+    if (names.includes("_Netcdf4Dimid") || names.includes("_Netcdf4Coordinates")) return "netcdf4";
+  }
+  return "hdf5";
+}
+
+/** HDF5 error stacks → one ChunkwiseError line naming the file. */
+export function translateHdf5Error(err: unknown, reported: string, doing: string): ChunkwiseError {
+  if (err instanceof ChunkwiseError) return err;
+  const reasons = hdf5Reasons(err);
+  const text = reasons.join(" | ");
+  if (/truncated file|addr overflow|end of file|eof/i.test(text)) {
+    return new ChunkwiseError("TruncatedError", `${doing}: the file is truncated or damaged (${reasons.at(-1)})`, { path: reported, cause: err });
+  }
+  if (/checksum|fletcher/i.test(text)) {
+    return new ChunkwiseError("IOError", `${doing}: checksum mismatch, the data is corrupt (${reasons.at(-1)})`, { path: reported, cause: err });
+  }
+  if (/not registered|filter/i.test(text)) {
+    return new ChunkwiseError("UnsupportedError", `${doing}: ${reasons.at(-1)}`, { path: reported, cause: err });
+  }
+  if (/signature|not an hdf5 file|file signature/i.test(text)) {
+    return new ChunkwiseError("NotADatasetError", `${doing}: not a valid HDF5 file (${reasons.at(-1)})`, { path: reported, cause: err });
+  }
+  const detail = reasons.at(-1) ?? (err instanceof Error ? err.message : String(err));
+  return new ChunkwiseError("IOError", `${doing}: ${detail}`, { path: reported, cause: err });
+}
+
+class Hdf5Dataset implements Dataset {
+  private arrays: Map<string, ArrayDescription> | undefined;
+  private groups: GroupDescription[] | undefined;
+  private dimensionIds: Map<number, string> | undefined;
+  private closed = false;
+
+  constructor(
+    readonly location: string,
+    private readonly module: H5Module,
+    private readonly file: H5File,
+    private readonly handle: FileHandle,
+    private readonly superblock: Superblock,
+    private readonly root: string,
+    readonly format: DatasetFormat,
+  ) {}
+
+  async listArrays(): Promise<ArrayDescription[]> {
+    const arrays = await this.index();
+    return [...arrays.values()];
+  }
+
+  async listGroups(): Promise<GroupDescription[]> {
+    await this.index();
+    return [...(this.groups ?? [])];
+  }
+
+  async describe(arrayPath: string): Promise<ArrayDescription> {
+    const arrays = await this.index();
+    const description = arrays.get(normalizeRoot(arrayPath));
+    if (!description) {
+      throw new ChunkwiseError("NotFoundError", `no array "${arrayPath}" in this file`, { path: this.location });
+    }
+    return description;
+  }
+
+  async readChunk(arrayPath: string, chunkCoords: readonly number[]): Promise<Block> {
+    const description = await this.describe(arrayPath);
+    const { shape } = description;
+    const chunks = description.chunks ?? shape;
+    if (chunkCoords.length !== shape.length) {
+      throw new ChunkwiseError("UsageError", `chunk coordinates [${chunkCoords.join(", ")}] do not match ${shape.length}-d array ${description.path}`, {
+        path: this.location,
+      });
+    }
+    const start = chunkCoords.map((c, axis) => c * chunks[axis]!);
+    chunkCoords.forEach((c, axis) => {
+      const gridSize = Math.max(1, Math.ceil(shape[axis]! / chunks[axis]!));
+      if (!Number.isInteger(c) || c < 0 || c >= gridSize) {
+        throw new ChunkwiseError("UsageError", `chunk [${chunkCoords.join(", ")}] is outside the chunk grid of ${description.path}`, {
+          path: this.location,
+        });
+      }
+    });
+    const stop = start.map((s, axis) => Math.min(s + chunks[axis]!, shape[axis]!));
+    return this.read(description, start, stop);
+  }
+
+  async readRegion(arrayPath: string, start: readonly number[], stop: readonly number[]): Promise<Block> {
+    const description = await this.describe(arrayPath);
+    return this.read(description, start, stop);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.file.close();
+    await this.handle.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private read(description: ArrayDescription, start: readonly number[], stop: readonly number[]): Block {
+    if (description.unreadableReason !== null) {
+      throw new ChunkwiseError("UnsupportedError", `cannot read ${description.path}: ${description.unreadableReason}`, { path: this.location });
+    }
+    assertRegion(description, start, stop, this.location);
+    const shape = start.map((s, axis) => stop[axis]! - s);
+    const bytes = regionBytes(description, shape);
+    if (bytes > MAX_READ_BYTES) {
+      throw new ChunkwiseError(
+        "UsageError",
+        `a read of ${bytes} bytes from ${description.path} is over the 1 GiB limit of one HDF5 read; read it in smaller regions`,
+        { path: this.location },
+      );
+    }
+    if (shape.some((n) => n === 0)) return { shape, values: emptyValues(description.dtype) };
+    const dataset = this.file.get(this.filePath(description.path)) as H5Dataset;
+    let raw: unknown;
+    try {
+      raw = shape.length === 0 ? dataset.value : dataset.slice(start.map((s, axis) => [s, stop[axis]!]));
+    } catch (err) {
+      throw translateHdf5Error(err, this.location, `cannot read ${description.path}`);
+    }
+    return { shape, values: toValues(raw, description, isBooleanEnum(dataset.metadata)) };
+  }
+
+  private filePath(reportedPath: string): string {
+    if (this.root === "/") return reportedPath;
+    return reportedPath === "/" ? this.root : `${this.root}${reportedPath}`;
+  }
+
+  private reportedPath(filePath: string): string {
+    if (this.root === "/") return filePath;
+    return filePath === this.root ? "/" : filePath.slice(this.root.length);
+  }
+
+  private async index(): Promise<Map<string, ArrayDescription>> {
+    if (this.arrays) return this.arrays;
+    const rootObject = this.file.get(this.root);
+    const datasetPaths: string[] = [];
+    const groups: GroupDescription[] = [];
+    if (rootObject instanceof h5.Dataset) {
+      datasetPaths.push(this.root);
+    } else {
+      groups.push({ path: "/", attributes: this.readAttributes(this.root) });
+      const prefix = this.root === "/" ? "/" : `${this.root}/`;
+      for (const name of this.module.get_names(this.file.file_id, this.root, true)) {
+        const filePath = `${prefix}${name}`;
+        const object = this.file.get(filePath);
+        if (object instanceof h5.Dataset) datasetPaths.push(filePath);
+        else if (object instanceof h5.Group) groups.push({ path: this.reportedPath(filePath), attributes: this.readAttributes(filePath) });
+      }
+    }
+    const arrays = new Map<string, ArrayDescription>();
+    for (const filePath of datasetPaths.sort()) {
+      if (this.isPureNetcdfDimension(filePath)) continue;
+      const description = await this.describeDataset(filePath);
+      arrays.set(description.path, description);
+    }
+    this.groups = groups.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    this.arrays = arrays;
+    return arrays;
+  }
+
+  /**
+   * netCDF-4 stores a dimension without a coordinate variable as an empty dimension-scale dataset
+   * named like the dimension. It is not a variable (ncdump does not show it, it holds no data), so
+   * it is not listed; its name still labels the axes of the variables that use it.
+   */
+  private isPureNetcdfDimension(filePath: string): boolean {
+    if (!this.module.get_attribute_names(this.file.file_id, filePath).includes("NAME")) return false;
+    const name = this.attributeValue(filePath, "NAME");
+    return typeof name === "string" && name.startsWith(NETCDF_PURE_DIMENSION);
+  }
+
+  private async describeDataset(filePath: string): Promise<ArrayDescription> {
+    const dataset = this.file.get(filePath) as H5Dataset;
+    const metadata = dataset.metadata;
+    const { dtype, unreadableReason: typeReason } = mapDataType(metadata);
+    const codecs = (dataset.filters as Hdf5Filter[]).map(filterToCodec);
+    const attributes = this.readAttributes(filePath);
+    const layout = await this.layout(filePath, metadata);
+    const fillFromAttribute = this.fillValueAttribute(filePath);
+    const unreadableReason =
+      typeReason ?? unsupportedFilterReason(codecs) ?? (metadata.shape === null ? "the dataset has a null (empty) dataspace" : null);
+    return {
+      path: this.reportedPath(filePath),
+      format: this.format,
+      shape: metadata.shape ?? [],
+      dtype,
+      dimensionNames: this.dimensionNames(dataset, metadata.shape?.length ?? 0),
+      chunks: metadata.chunks,
+      shards: null,
+      order: "C",
+      codecs,
+      fillValue: fillFromAttribute !== undefined ? fillFromAttribute : fillValueFromLayout(layout, metadata),
+      attributes,
+      storage: { storedBytes: layout?.storedBytes ?? null, writtenObjects: layout?.writtenChunks ?? null },
+      unreadableReason,
+    };
+  }
+
+  /** Storage facts and fill value from the object header; an object reference is the header's address. */
+  private async layout(filePath: string, metadata: Metadata): Promise<ObjectLayout | null> {
+    const reference = this.module.create_object_reference(this.file.file_id, filePath);
+    let address = 0;
+    for (let i = reference.length - 1; i >= 0; i -= 1) address = address * 256 + reference[i]!;
+    const fillType = {
+      type: metadata.type,
+      size: metadata.size,
+      littleEndian: metadata.littleEndian,
+      signed: metadata.signed,
+      booleanEnum: isBooleanEnum(metadata),
+      vlen: metadata.vlen || metadata.type === H5T.vlen,
+    };
+    return readObjectLayout(this.handle, this.superblock, address, { shape: metadata.shape ?? [], fillType });
+  }
+
+  /** netCDF's (and many HDF5 writers') _FillValue attribute, as a JSON-safe scalar; undefined when absent. */
+  private fillValueAttribute(filePath: string): number | string | boolean | null | undefined {
+    if (!this.module.get_attribute_names(this.file.file_id, filePath).includes("_FillValue")) return undefined;
+    const metadata = this.module.get_attribute_metadata(this.file.file_id, filePath, "_FillValue");
+    let value = toJsonSafe(this.attributeValue(filePath, "_FillValue"));
+    if (Array.isArray(value) && value.length === 1) value = value[0];
+    if (typeof value === "number" && metadata.type === H5T.float && metadata.size === 4) value = shortestFloat32(value);
+    if (typeof value === "number" || typeof value === "string" || typeof value === "boolean") return value;
+    return undefined;
+  }
+
+  private attributeValue(filePath: string, name: string): unknown {
+    const object = this.file.get(filePath);
+    if (!(object instanceof h5.Dataset) && !(object instanceof h5.Group)) return null;
+    return object.attrs[name]?.value ?? null;
+  }
+
+  private readAttributes(filePath: string): Record<string, unknown> {
+    const attributes: Record<string, unknown> = {};
+    const names = this.module.get_attribute_names(this.file.file_id, filePath);
+    const netcdfPlumbing = this.format === "netcdf4";
+    for (const name of names.sort()) {
+      if (STRUCTURAL_ATTRIBUTES.has(name)) continue;
+      if (netcdfPlumbing && NETCDF_INTERNAL_ATTRIBUTES.has(name)) continue;
+      let metadata;
+      try {
+        metadata = this.module.get_attribute_metadata(this.file.file_id, filePath, name);
+      } catch {
+        continue;
+      }
+      if (metadata.type === H5T.reference) continue;
+      let value: unknown;
+      try {
+        value = toJsonSafe(this.attributeValue(filePath, name));
+      } catch {
+        value = null;
+      }
+      if (value === undefined) continue;
+      if (Array.isArray(value) && value.length === 1 && metadata.shape?.length === 1) value = value[0];
+      if (metadata.type === H5T.enum && isBooleanEnum(metadata)) value = Array.isArray(value) ? value.map((v) => v === 1) : value === 1;
+      attributes[name] = value;
+    }
+    return attributes;
+  }
+
+  /**
+   * Per axis: the attached dimension scale's name (netCDF: the dimension), else an h5py dimension
+   * label, else (netCDF) the dimension whose _Netcdf4Dimid is listed in _Netcdf4Coordinates.
+   * A dimension scale (a netCDF coordinate variable) names its own first axis.
+   */
+  private dimensionNames(dataset: H5Dataset, rank: number): (string | null)[] | null {
+    if (rank === 0) return null;
+    const filePath = dataset.path;
+    const attributeNames = this.module.get_attribute_names(this.file.file_id, filePath);
+    const names: (string | null)[] = new Array<string | null>(rank).fill(null);
+    if (attributeNames.includes("DIMENSION_LIST")) {
+      for (let axis = 0; axis < rank; axis += 1) {
+        const scales = dataset.get_attached_scales(axis);
+        if (scales.length > 0) names[axis] = this.scaleName(scales[0]!);
+      }
+    }
+    if (attributeNames.includes("DIMENSION_LABELS")) {
+      dataset.get_dimension_labels().forEach((label, axis) => {
+        if (names[axis] === null && label) names[axis] = label;
+      });
+    }
+    if (attributeNames.includes("CLASS") && dataset.get_scale_name() !== null && names[0] === null) {
+      names[0] = this.scaleName(filePath);
+    }
+    if (attributeNames.includes("_Netcdf4Coordinates")) {
+      const ids = toJsonSafe(dataset.attrs["_Netcdf4Coordinates"]?.value);
+      const byId = this.netcdfDimensionIds();
+      if (Array.isArray(ids)) {
+        ids.forEach((id, axis) => {
+          if (axis < rank && names[axis] === null && typeof id === "number") names[axis] = byId.get(id) ?? null;
+        });
+      }
+    }
+    return names.every((name) => name === null) ? null : names;
+  }
+
+  /** A scale's dimension name: its NAME attribute unless that is netCDF's placeholder text, else the dataset's own name. */
+  private scaleName(scalePath: string): string {
+    const name = this.file.get(scalePath) instanceof h5.Dataset ? (this.file.get(scalePath) as H5Dataset).get_scale_name() : null;
+    if (name && !name.startsWith(NETCDF_PURE_DIMENSION) && this.format === "hdf5") return name;
+    return path.posix.basename(scalePath);
+  }
+
+  private netcdfDimensionIds(): Map<number, string> {
+    if (this.dimensionIds) return this.dimensionIds;
+    const byId = new Map<number, string>();
+    for (const name of this.module.get_names(this.file.file_id, "/", true)) {
+      const filePath = `/${name}`;
+      if (!(this.file.get(filePath) instanceof h5.Dataset)) continue;
+      if (!this.module.get_attribute_names(this.file.file_id, filePath).includes("_Netcdf4Dimid")) continue;
+      const id = toJsonSafe(this.attributeValue(filePath, "_Netcdf4Dimid"));
+      const value = Array.isArray(id) ? id[0] : id;
+      if (typeof value === "number") byId.set(value, path.posix.basename(filePath));
+    }
+    this.dimensionIds = byId;
+    return byId;
+  }
+}
+
+/** The fill value from the dataset's creation properties (the fill-value message), JSON-safe. */
+function fillValueFromLayout(layout: ObjectLayout | null, metadata: { type: number; size: number }): number | string | boolean | null {
+  const value = layout?.fillValue;
+  if (value === undefined || value === null) return null;
+  if (typeof value === "number") {
+    return jsonNumber(metadata.type === H5T.float && metadata.size === 4 ? shortestFloat32(value) : value);
+  }
+  return value;
+}
+
+/** h5wasm's output → ArrayValues: booleans as Uint8Array, scalars as one-element arrays. */
+function toValues(raw: unknown, description: ArrayDescription, booleanEnum: boolean): ArrayValues {
+  if (booleanEnum && ArrayBuffer.isView(raw)) {
+    const view = raw as Int8Array;
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  }
+  if (ArrayBuffer.isView(raw)) return raw as ArrayValues;
+  if (Array.isArray(raw)) return raw;
+  // A scalar dataset: h5wasm returns the bare value.
+  const values = emptyValues(description.dtype, 1);
+  if (Array.isArray(values)) values[0] = raw;
+  else if (values instanceof BigInt64Array || values instanceof BigUint64Array) values[0] = BigInt(raw as bigint);
+  else values[0] = booleanEnum ? Number(raw) : (raw as number);
+  return values;
+}
