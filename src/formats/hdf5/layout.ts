@@ -334,7 +334,7 @@ async function layoutFacts(reader: Reader, data: Buffer, shape: readonly number[
     case 5: {
       const address = reader.address(data, pos + 6);
       if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-      return { layout: "chunked", ...(await v2BtreeFacts(reader, address, chunkBytes)) };
+      return { layout: "chunked", ...(await v2BtreeFacts(reader, address, chunkBytes, chunkDims.length)) };
     }
     default:
       return { layout: "chunked", storedBytes: null, writtenChunks: null };
@@ -522,19 +522,69 @@ async function walkExtensibleArray(reader: Reader, headerAddress: number, chunkB
   return { storedBytes: tally.bytes, writtenChunks: tally.count };
 }
 
+/** Bytes needed to encode a count up to `max` (H5VM_limit_enc_size). */
+function encodedSize(max: number): number {
+  return Math.floor(Math.floor(Math.log2(max)) / 8) + 1;
+}
+
 /**
- * Version 2 B-tree index (§III.B): the header holds the total number of records (= allocated
- * chunks). Unfiltered chunks (record type 10) all have the full chunk size; filtered ones (type
- * 11) would need a walk of every node, which this reader does not do: their bytes stay unknown.
+ * Version 2 B-tree index (§III.B). Unfiltered chunks (record type 10) all have the full chunk
+ * size, so the header's record count is enough; filtered chunks (type 11) carry their stored size
+ * in each record, which needs a walk of every node (records live in internal nodes too).
  */
-async function v2BtreeFacts(reader: Reader, headerAddress: number, chunkBytes: number): Promise<Omit<Facts, "layout">> {
+async function v2BtreeFacts(reader: Reader, headerAddress: number, chunkBytes: number, rank: number): Promise<Omit<Facts, "layout">> {
   const O = reader.offsetSize;
   const L = reader.lengthSize;
   const header = await reader.bytes(headerAddress, 16 + O + 2 + L + 4);
   if (header.subarray(0, 4).toString("latin1") !== "BTHD") throw new Error("not a v2 B-tree header");
   const type = header[5]!;
+  const nodeSize = header.readUInt32LE(6);
+  const recordSize = header.readUInt16LE(10);
+  const depth = header.readUInt16LE(12);
+  const rootAddress = reader.address(header, 16);
+  const rootRecords = header.readUInt16LE(16 + O);
   const records = reader.length(header, 16 + O + 2);
   if (type === 10) return { storedBytes: records * chunkBytes, writtenChunks: records };
-  if (type === 11) return { storedBytes: null, writtenChunks: records };
-  throw new Error(`v2 B-tree record type ${type}`);
+  if (type !== 11) throw new Error(`v2 B-tree record type ${type}`);
+  if (rootAddress === null || records === 0) return { storedBytes: 0, writtenChunks: 0 };
+
+  // Node geometry as H5B2__hdr_init computes it (prefix: signature, version, type, checksum).
+  const prefix = 10;
+  const maxRecords: number[] = [Math.floor((nodeSize - prefix) / recordSize)];
+  const cumulative: number[] = [maxRecords[0]!];
+  const cumulativeSize: number[] = [0];
+  const recordCountSize = encodedSize(maxRecords[0]!);
+  const pointerSize = (d: number) => O + recordCountSize + (d > 1 ? cumulativeSize[d - 1]! : 0);
+  for (let d = 1; d <= depth; d += 1) {
+    maxRecords.push(Math.floor((nodeSize - (prefix + pointerSize(d))) / (recordSize + pointerSize(d))));
+    cumulative.push((maxRecords[d]! + 1) * cumulative[d - 1]! + maxRecords[d]!);
+    cumulativeSize.push(encodedSize(cumulative[d]!));
+  }
+  const sizeWidth = recordSize - O - 4 - 8 * rank; // address, chunk size, filter mask, scaled offsets
+  let count = 0;
+  let bytes = 0;
+  const tally = (node: Buffer, n: number) => {
+    for (let i = 0; i < n; i += 1) {
+      const offset = 6 + i * recordSize;
+      if (reader.address(node, offset) === null) continue;
+      count += 1;
+      bytes += readUint(node, offset + O, sizeWidth) ?? 0;
+    }
+  };
+  const pending: { address: number; depth: number; records: number }[] = [{ address: rootAddress, depth, records: rootRecords }];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    const pointers = node.depth > 0 ? node.records + 1 : 0;
+    const data = await reader.bytes(node.address, 6 + node.records * recordSize + pointers * pointerSize(node.depth));
+    const signature = data.subarray(0, 4).toString("latin1");
+    if (signature !== (node.depth > 0 ? "BTIN" : "BTLF")) throw new Error("bad v2 B-tree node");
+    tally(data, node.records);
+    for (let p = 0; p < pointers; p += 1) {
+      const offset = 6 + node.records * recordSize + p * pointerSize(node.depth);
+      const child = reader.address(data, offset);
+      const childRecords = readUint(data, offset + O, recordCountSize) ?? 0;
+      if (child !== null) pending.push({ address: child, depth: node.depth - 1, records: childRecords });
+    }
+  }
+  return { storedBytes: bytes, writtenChunks: count };
 }
