@@ -51,7 +51,7 @@ describe("HDF5 file written by h5py (climate.h5)", () => {
 
   it("lists every dataset recursively, sorted, with exact facts (storage sizes as h5dump reports them)", () => {
     expect([...arrays.keys()]).toEqual([
-      "/bigendian", "/codes", "/compact", "/contiguous", "/counts", "/flags", "/fletcher", "/group/sub/deep",
+      "/bigendian", "/codes", "/compact", "/complex", "/contiguous", "/counts", "/flags", "/fletcher", "/group/sub/deep",
       "/int64", "/lat", "/lon", "/lzf", "/names", "/nanfill", "/scalar", "/scaleoffset", "/tas", "/time", "/uint8",
     ]);
     const f = (p: string) => facts(arrays.get(p)!);
@@ -155,6 +155,13 @@ describe("HDF5 file written by h5py (climate.h5)", () => {
     expect(err.exitCode).toBe(4);
     expect(err.message).toContain("lzf");
     expect((await rejection(ds.readChunk("/lzf", [0]))).tag).toBe("UnsupportedError");
+  });
+
+  it("lists a dataset of an unsupported datatype (complex as an h5py compound) and refuses to read it", async () => {
+    const complex = arrays.get("/complex")!;
+    expect(complex.dtype).toMatchObject({ numpy: "|V8", name: "compound", itemSize: 8 });
+    expect(complex.unreadableReason).toBe("HDF5 compound datatype is not supported");
+    expect((await rejection(ds.readRegion("/complex", [0], [2]))).tag).toBe("UnsupportedError");
   });
 
   it("rejects regions and chunks outside the array, and unknown arrays", async () => {

@@ -7,7 +7,6 @@
 import h5wasm from "h5wasm/node";
 
 export type H5Module = Awaited<typeof h5wasm.ready>;
-export type { h5wasm };
 
 let loaded: Promise<H5Module> | undefined;
 
