@@ -1,0 +1,160 @@
+/**
+ * From decoded values to a stored chunk: cut (or pad) a block to the full chunk shape with the fill
+ * value, put the bytes in the stored byte order, compress. Copies go by contiguous runs with
+ * TypedArray.set/subarray and byte swaps by Buffer.swap16/32/64: no per-element JavaScript loop.
+ */
+import { ChunkwiseError } from "../../errors.js";
+import type { ArrayDescription, Block, DataType, NumericArray } from "../dataset.js";
+import { compress, type Compressor } from "./compressor.js";
+
+export interface ChunkEncoding {
+  readonly dtype: DataType;
+  /** The full stored chunk (inner chunk when sharded). */
+  readonly chunkShape: readonly number[];
+  readonly fillValue: ArrayDescription["fillValue"];
+  /** Byte order of the stored bytes ("none" for one-byte types). */
+  readonly byteOrder: "little" | "big" | "none";
+  readonly compressor: Compressor | null;
+}
+
+type NumericArrayConstructor = {
+  new (length: number): NumericArray;
+  readonly BYTES_PER_ELEMENT: number;
+};
+
+const CONSTRUCTORS: Record<string, NumericArrayConstructor> = {
+  bool: Uint8Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
+
+/** The typed array class values of `dtype` come in; throws UnsupportedError for dtypes chunkwise cannot write. */
+export function arrayClassFor(dtype: DataType): NumericArrayConstructor {
+  const constructor = CONSTRUCTORS[dtype.name];
+  if (!constructor) {
+    throw new ChunkwiseError("UnsupportedError", `writing ${dtype.name} (${dtype.numpy}) data is not supported; chunkwise writes bool, int8–int64, uint8–uint64, float32 and float64`);
+  }
+  return constructor;
+}
+
+/** The fill value as one element of the dtype (NaN/Infinity strings decoded, null as 0). */
+export function fillElement(dtype: DataType, fillValue: ArrayDescription["fillValue"]): NumericArray {
+  const one = new (arrayClassFor(dtype))(1);
+  if (fillValue === null) return one;
+  if (one instanceof BigInt64Array || one instanceof BigUint64Array) {
+    const value = typeof fillValue === "boolean" ? BigInt(fillValue ? 1 : 0) : BigInt(Math.trunc(Number(fillValue)));
+    one[0] = one instanceof BigUint64Array ? BigInt.asUintN(64, value) : BigInt.asIntN(64, value);
+    return one;
+  }
+  const number = typeof fillValue === "boolean" ? (fillValue ? 1 : 0) : Number(fillValue);
+  (one as Exclude<NumericArray, BigInt64Array | BigUint64Array>)[0] = number;
+  return one;
+}
+
+/** Checks that a block's values are what the array's dtype says, before any byte is written. */
+export function checkBlock(block: Block, dtype: DataType, where: string): NumericArray {
+  const constructor = arrayClassFor(dtype);
+  const values = block.values;
+  if (!(values instanceof constructor)) {
+    throw new ChunkwiseError("UsageError", `${where}: values of a ${dtype.name} array must come as ${constructor.name}, got ${values.constructor.name}`);
+  }
+  const expected = block.shape.reduce((a, b) => a * b, 1);
+  if (values.length !== expected) {
+    throw new ChunkwiseError("UsageError", `${where}: block of shape [${block.shape.join(", ")}] holds ${values.length} values, expected ${expected}`);
+  }
+  return values;
+}
+
+/**
+ * The chunk of shape `chunkShape` whose first element sits at `offset` inside `block`, C order;
+ * everything outside the block is the fill value. Returns the block's own values, uncopied, when
+ * the chunk is exactly the block.
+ */
+export function extractChunk(
+  values: NumericArray,
+  blockShape: readonly number[],
+  offset: readonly number[],
+  chunkShape: readonly number[],
+  fill: NumericArray,
+): NumericArray {
+  const rank = chunkShape.length;
+  const extent = chunkShape.map((size, axis) => Math.max(0, Math.min(size, blockShape[axis]! - offset[axis]!)));
+  const whole = offset.every((o) => o === 0) && blockShape.every((size, axis) => size === chunkShape[axis]);
+  if (whole) return values;
+  const chunkLength = chunkShape.reduce((a, b) => a * b, 1);
+  const out = new (values.constructor as NumericArrayConstructor)(chunkLength);
+  (out as { fill(value: number | bigint): unknown }).fill(fill[0]!);
+  if (rank === 0 || extent.some((e) => e === 0)) return out;
+
+  // Merge trailing axes that are copied whole in both the block and the chunk into one run.
+  let runAxis = rank - 1;
+  let run = extent[runAxis]!;
+  while (runAxis > 0 && extent[runAxis] === chunkShape[runAxis] && extent[runAxis] === blockShape[runAxis]) {
+    runAxis--;
+    run *= extent[runAxis]!;
+  }
+  const srcStrides = stridesOf(blockShape);
+  const dstStrides = stridesOf(chunkShape);
+  const index = new Array<number>(runAxis).fill(0);
+  const copy = (src: number, dst: number): void => {
+    (out as Float64Array).set((values as Float64Array).subarray(src, src + run), dst);
+  };
+  for (;;) {
+    let src = 0;
+    let dst = 0;
+    for (let axis = 0; axis < runAxis; axis++) {
+      src += (offset[axis]! + index[axis]!) * srcStrides[axis]!;
+      dst += index[axis]! * dstStrides[axis]!;
+    }
+    src += offset[runAxis]! * srcStrides[runAxis]!;
+    copy(src, dst);
+    let axis = runAxis - 1;
+    while (axis >= 0) {
+      index[axis]!++;
+      if (index[axis]! < extent[axis]!) break;
+      index[axis] = 0;
+      axis--;
+    }
+    if (axis < 0) return out;
+  }
+}
+
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    strides[axis] = stride;
+    stride *= shape[axis]!;
+  }
+  return strides;
+}
+
+/** The bytes of `values` in the stored byte order (a copy only when bytes must be swapped). */
+export function storedBytes(values: NumericArray, byteOrder: ChunkEncoding["byteOrder"]): Uint8Array {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (byteOrder !== "big" || values.BYTES_PER_ELEMENT === 1) return bytes;
+  const swapped = Buffer.from(bytes);
+  if (values.BYTES_PER_ELEMENT === 2) swapped.swap16();
+  else if (values.BYTES_PER_ELEMENT === 4) swapped.swap32();
+  else swapped.swap64();
+  return new Uint8Array(swapped.buffer, swapped.byteOffset, swapped.byteLength);
+}
+
+/** One chunk, from the block it sits in to its stored (compressed) bytes. */
+export async function encodeChunk(values: NumericArray, blockShape: readonly number[], offset: readonly number[], encoding: ChunkEncoding, fill: NumericArray): Promise<Uint8Array> {
+  const chunk = extractChunk(values, blockShape, offset, encoding.chunkShape, fill);
+  return compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor);
+}
+
+/** True when every byte of a stored chunk equals the all-fill chunk (compared natively). */
+export function isAllFill(chunk: NumericArray, allFill: Buffer): boolean {
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).equals(allFill);
+}

@@ -1,0 +1,78 @@
+/**
+ * Files inside an output store: node paths from untrusted metadata mapped to directories that
+ * cannot leave the store, and atomic writes (temporary file in the same directory, then rename),
+ * so a crash never leaves a torn file and writing the same bytes twice is harmless.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { ChunkwiseError, fromSystemError } from "../../errors.js";
+
+/** Names a node may not have: they would collide with the metadata files or with chunkwise's staging area. */
+const RESERVED = new Set([".zarray", ".zgroup", ".zattrs", ".zmetadata", "zarr.json", ".chunkwise"]);
+
+/** Where chunkwise keeps staged metadata (and the rechunk journal) inside an output store. */
+export const STAGING_DIR = ".chunkwise";
+
+/**
+ * The path segments of a node path ("/", "/a/b"), each checked: no empty, ".", ".." segment, no
+ * separator or NUL inside a name, no reserved name. Throws a MetadataError naming the node.
+ */
+export function nodeSegments(nodePath: string): string[] {
+  if (!nodePath.startsWith("/")) throw new ChunkwiseError("MetadataError", `node path "${nodePath}" must start with "/"`);
+  if (nodePath === "/") return [];
+  const segments = nodePath.slice(1).split("/");
+  for (const segment of segments) {
+    if (segment === "" || segment === "." || segment === ".." || segment.includes("\\") || segment.includes("\0") || RESERVED.has(segment)) {
+      throw new ChunkwiseError("MetadataError", `refusing the node name ${JSON.stringify(segment)} in "${nodePath}": it would write outside the node's own directory`);
+    }
+  }
+  return segments;
+}
+
+/** The directory of a node inside `root`, guaranteed to be `root` or below it. */
+export function nodeDirectory(root: string, nodePath: string): string {
+  const resolvedRoot = path.resolve(root);
+  const dir = path.resolve(resolvedRoot, ...nodeSegments(nodePath));
+  if (dir !== resolvedRoot && !dir.startsWith(resolvedRoot + path.sep)) {
+    throw new ChunkwiseError("MetadataError", `node "${nodePath}" resolves outside the output`, { path: root });
+  }
+  return dir;
+}
+
+const createdDirs = new Set<string>();
+
+/** mkdir -p, remembered per thread so each directory is created once. */
+export async function ensureDir(dir: string): Promise<void> {
+  if (createdDirs.has(dir)) return;
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw fromSystemError(err, dir);
+  }
+  createdDirs.add(dir);
+}
+
+/** Forget remembered directories under `root` (after it was removed). */
+export function forgetDirs(root: string): void {
+  const resolved = path.resolve(root);
+  for (const dir of createdDirs) if (dir === resolved || dir.startsWith(resolved + path.sep)) createdDirs.delete(dir);
+}
+
+/** Write `bytes` to `file` atomically: a unique temporary name in the same directory, then rename. */
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  await ensureDir(path.dirname(file));
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    await writeFile(temp, bytes);
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw fromSystemError(err, file);
+  }
+}
+
+/** JSON as zarr-python writes it: 4-space indent, NaN/Infinity already turned into strings by the caller. */
+export function jsonText(document: unknown): string {
+  return `${JSON.stringify(document, null, 4)}\n`;
+}
