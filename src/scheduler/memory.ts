@@ -91,7 +91,10 @@ export class MemoryManager {
     const held = this.held.get(id);
     if (held === undefined) return undefined;
     held.lastUse = this.useCounter++;
-    return { meta: held.meta, buffers: await this.loaded(held) };
+    const value = { meta: held.meta, buffers: await this.loaded(held) };
+    // Reading results back must not grow held memory past the target either.
+    await this.spillIfNeeded();
+    return value;
   }
 
   ids(): string[] {
@@ -126,11 +129,12 @@ export class MemoryManager {
   }
 
   /**
-   * May a task that reserves `bytes` start now? Always when nothing runs (progress); otherwise
+   * May a task that reserves `bytes` start now? Always when nothing runs or spills (progress); otherwise
    * only while held plus reserved memory stays under the pause threshold. Records pauses.
    */
   admit(bytes: number, running: number): boolean {
-    const ok = running === 0 || !Number.isFinite(this.policy.limitBytes) || this.managed + this.inFlight + bytes <= this.pauseBytes;
+    const progress = running === 0 && this.spilling === null;
+    const ok = progress || !Number.isFinite(this.policy.limitBytes) || this.managed + this.inFlight + bytes <= this.pauseBytes;
     const t = this.clock();
     if (!ok && this.pausedSince === null) {
       this.pausedSince = t;

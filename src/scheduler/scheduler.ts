@@ -142,16 +142,9 @@ export class Scheduler {
     const execution = new Execution(this.pool, this.threads, graph, policy, this.maxInFlight, options.onProgress, () => this.interruption);
     this.wakers.add(execution.wake);
     try {
-      const result = await execution.execute();
-      const tracked: RunResult = {
-        ...result,
-        dispose: async () => {
-          this.openResults.delete(tracked);
-          await result.dispose();
-        },
-      };
-      this.openResults.add(tracked);
-      return tracked;
+      const result = await execution.execute(() => this.openResults.delete(result));
+      this.openResults.add(result);
+      return result;
     } finally {
       this.wakers.delete(execution.wake);
     }
@@ -174,6 +167,7 @@ class Execution {
   private readonly records: TaskRecord[] = [];
   private readonly spills: { id: string; start: number; end: number }[] = [];
   private readonly largestResult = new Map<string, number>();
+  private readonly unknownInFlight = new Set<string>();
   private wakeUp: (() => void) | null = null;
 
   constructor(
@@ -186,7 +180,10 @@ class Execution {
     private readonly interrupted: () => ChunkwiseError | null,
   ) {
     this.memory = new MemoryManager(policy, this.clock);
-    this.memory.onSpill = (id, start, end) => this.spills.push({ id, start, end });
+    this.memory.onSpill = (id, start, end) => {
+      this.spills.push({ id, start, end });
+      this.wake();
+    };
   }
 
   readonly wake = (): void => {
@@ -223,11 +220,12 @@ class Execution {
     }
   }
 
-  private expectedBytes(spec: TaskSpec): number {
-    return spec.memoryBytes ?? this.largestResult.get(`${spec.module ?? ""}#${spec.op}`) ?? 0;
+  /** Bytes a task is expected to hold; null while unknown (no estimate given, no result of its op seen yet). */
+  private expectedBytes(spec: TaskSpec): number | null {
+    return spec.memoryBytes ?? this.largestResult.get(opKey(spec)) ?? null;
   }
 
-  async execute(): Promise<RunResult> {
+  async execute(onDispose: () => void): Promise<RunResult> {
     const total = this.graph.order.length;
     for (const id of this.graph.order) {
       const n = new Set(this.graph.specs.get(id)!.deps ?? []).size;
@@ -275,7 +273,10 @@ class Execution {
         if (value === undefined) throw new Error(`no kept result for task "${id}"`);
         return value as TaskValue<M>;
       },
-      dispose: () => memory.dispose(),
+      dispose: () => {
+        onDispose();
+        return memory.dispose();
+      },
     };
   }
 
@@ -283,10 +284,16 @@ class Execution {
     while (this.readyCount > 0 && this.running < this.maxInFlight && !this.failure) {
       const id = this.peek()!;
       const spec = this.graph.specs.get(id)!;
-      const reserve = this.expectedBytes(spec) + (spec.inputs ? spec.inputs.reduce((n, v) => n + v.buffers.reduce((m, b) => m + b.byteLength, 0), 0) : 0);
+      const expected = this.expectedBytes(spec);
+      const key = opKey(spec);
+      // With memory limited, only one task of an op whose result size is unknown runs at a time,
+      // so an estimate exists before more are admitted.
+      if (expected === null && Number.isFinite(this.policy.limitBytes) && this.unknownInFlight.has(key)) break;
+      const reserve = (expected ?? 0) + (spec.inputs ? spec.inputs.reduce((n, v) => n + v.buffers.reduce((m, b) => m + b.byteLength, 0), 0) : 0);
       if (!this.memory.admit(reserve, this.running)) break;
       this.shift();
       this.running++;
+      if (expected === null) this.unknownInFlight.add(key);
       this.memory.reserve(reserve);
       this.start(spec, reserve).then(
         () => this.finish(),
@@ -294,7 +301,9 @@ class Execution {
           this.failure ??= err;
           this.finish();
         },
-      );
+      ).finally(() => {
+        if (expected === null) this.unknownInFlight.delete(key);
+      });
     }
   }
 
@@ -335,7 +344,7 @@ class Execution {
       const receivedMs = epochMs();
       if (!reply.ok) throw taskError(label, reply.error);
       const resultBytes = reply.value.buffers.reduce((n, b) => n + b.byteLength, 0);
-      const key = `${spec.module ?? ""}#${spec.op}`;
+      const key = opKey(spec);
       this.largestResult.set(key, Math.max(resultBytes, this.largestResult.get(key) ?? 0));
       const rel = (ms: number): number => (ms - this.t0) / 1000;
       const phases: PhaseSpan[] = [
@@ -371,6 +380,8 @@ class Execution {
     }
   }
 }
+
+const opKey = (spec: TaskSpec): string => `${spec.module ?? ""}#${spec.op}`;
 
 function taskError(label: string, error: Extract<WireReply, { ok: false }>["error"]): Error {
   if (error.tag !== null) {
