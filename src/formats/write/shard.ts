@@ -5,7 +5,8 @@
  * concatenated, then an index of one (offset, nbytes) pair of little-endian uint64 per inner chunk
  * in C order of the inner grid, followed by the index's crc32c (index_codecs [bytes little,
  * crc32c]). Inner chunks that are entirely fill — including those wholly outside the array at its
- * edge — are not stored: their pair is (2^64−1, 2^64−1), as zarr-python writes them.
+ * edge — are not stored: their pair is (2^64−1, 2^64−1), as zarr-python writes them. A shard
+ * whose inner chunks are all empty is not stored at all (null), as zarr-python does.
  */
 import { crc32c } from "../codecs/crc32c.js";
 import type { NumericArray } from "../dataset.js";
@@ -33,7 +34,7 @@ export async function encodeShard(
   encoding: ChunkEncoding,
   fill: NumericArray,
   allFill: Buffer,
-): Promise<Uint8Array> {
+): Promise<Uint8Array | null> {
   const innerShape = encoding.chunkShape;
   const innerGrid = shardShape.map((size, axis) => size / innerShape[axis]!);
   const count = innerGrid.reduce((a, b) => a * b, 1);
@@ -55,6 +56,7 @@ export async function encodeShard(
     }
   }
   const parts = await Promise.all(encoded);
+  if (parts.every((part) => part === null)) return null;
   const dataBytes = parts.reduce((sum, part) => sum + (part ? part.length : 0), 0);
   const out = new Uint8Array(dataBytes + shardIndexBytes(count));
   const index = new DataView(out.buffer, dataBytes, count * 16);

@@ -92,7 +92,8 @@ export class ZarrWriter implements DatasetWriter {
       ? await encodeShard(values, block.shape, array.spec.shards, array.encoding, array.fill, array.allFill)
       : await encodeChunk(values, block.shape, origin, array.encoding, array.fill);
     const file = path.join(nodeDirectory(this.root, arrayPath), ...this.layout.unitKey(unitCoords));
-    await writeFileAtomic(file, bytes);
+    if (bytes) await writeFileAtomic(file, bytes);
+    else await rm(file, { force: true }).catch((err: unknown) => Promise.reject(fromSystemError(err, file)));
   }
 
   /**
