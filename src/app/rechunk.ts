@@ -1,0 +1,447 @@
+/**
+ * `chunkwise rechunk`: decide every array's target chunks, plan, and (unless --dry-run) create or
+ * resume the output, run the plan, finalize, verify and clean up.
+ *
+ * Order of durable steps, so a kill -9 anywhere can be resumed:
+ *   1. the writer stages the output (metadata in its staging area, nothing final)
+ *   2. job.json (what to do, with every plan) is written atomically
+ *   3. tasks write whole units, then journal themselves
+ *   4. writer.finalize() writes the final metadata (and drops its staged description)
+ *   5. verification, then the journal, job file and scratch space are removed
+ * --resume reads job.json, skips journalled tasks, and redoes whatever step was cut off.
+ */
+import { realpathSync } from "node:fs";
+import { readdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { ChunkwiseError, isChunkwiseError } from "../errors.js";
+import type { ArrayDescription, Dataset, DatasetFormat, GroupDescription } from "../formats/dataset.js";
+import { openDataset } from "../formats/open.js";
+import { nodeSegments } from "../formats/write/store-files.js";
+import type { ArraySpec, CodecChoice, DatasetWriter, OutputFormat } from "../formats/writer.js";
+import { type CostModel, DEFAULT_COST_MODEL } from "../model/cost-model.js";
+import { product } from "../model/layout.js";
+import { type MachineFacts, detectMachine } from "../system/index.js";
+import { type ArrayJob, type ExecutionProgress, type ExecutionSummary, executeRechunk } from "../rechunk/executor.js";
+import { Journal, type JournalState } from "../rechunk/journal.js";
+import { attachOutput, chooseOutputFormat, createOutput, hasStagedOutput, stateDirectory } from "../rechunk/output.js";
+import { type RechunkPlan, planRechunk } from "../rechunk/plan.js";
+import { type ChunkSpec, parseChunkSpec, parseCodecChoice, resolveChunkSpec, specApplies } from "../rechunk/spec.js";
+import { type VerifyMode, type VerifySummary, verifyOutput } from "../rechunk/verify.js";
+
+export interface RechunkRequest {
+  readonly source: string;
+  readonly destination: string;
+  readonly chunks: string | null;
+  readonly auto: boolean;
+  readonly access: string | null;
+  readonly maxMemBytes: number | null;
+  readonly format: OutputFormat | null;
+  readonly codec: string | null;
+  readonly shards: string | null;
+  readonly arrays: readonly string[];
+  readonly threads: number | null;
+  readonly dryRun: boolean;
+  readonly resume: boolean;
+  readonly overwrite: boolean;
+  readonly verify: VerifyMode;
+  readonly costModel?: CostModel;
+  readonly onProgress?: (progress: ExecutionProgress) => void;
+  /** Test hooks (CHUNKWISE_TEST_KILL_AFTER / CHUNKWISE_TEST_KILL_AT). */
+  readonly killAfterUnits?: number;
+  readonly killAt?: "before-finalize" | "after-finalize";
+}
+
+export interface ArrayDecision {
+  readonly path: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+  readonly itemSize: number;
+  readonly dimensionNames: readonly (string | null)[] | null;
+  readonly sourceChunks: readonly number[] | null;
+  readonly targetChunks: readonly number[];
+  readonly targetShards: readonly number[] | null;
+  /** False: copied with its own chunks (not selected, or nothing to change). */
+  readonly rechunked: boolean;
+  readonly plan: RechunkPlan;
+}
+
+export interface RechunkReport {
+  readonly source: string;
+  readonly destination: string;
+  readonly sourceFormat: DatasetFormat;
+  readonly outputFormat: OutputFormat;
+  readonly maxMemBytes: number;
+  readonly maxMemSource: "--max-mem" | "detected" | "job";
+  readonly threads: number;
+  readonly codec: CodecChoice | null;
+  readonly dryRun: boolean;
+  readonly resumed: boolean;
+  readonly arrays: readonly ArrayDecision[];
+  readonly totals: {
+    readonly logicalBytes: number;
+    readonly bytesToMove: number;
+    readonly temporaryBytes: number;
+    readonly peakMemoryBytes: number;
+    readonly predictedSeconds: number;
+  };
+  readonly execution: ExecutionSummary | null;
+  readonly verification: VerifySummary | null;
+  /** Peak resident set size of this process (all threads), bytes; null for a dry run. */
+  readonly peakRssBytes: number | null;
+  readonly machine: MachineFacts;
+}
+
+/** Default --max-mem: half the detected memory limit, at most 4 GiB. */
+export function defaultMaxMem(machine: MachineFacts): number {
+  return Math.min(Math.floor(machine.memory.limitBytes / 2), 4 * 2 ** 30);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths: SRC read-only and never below or equal to DST; DST never equal to or inside SRC.
+
+/** The real path of `p`, resolving the deepest existing ancestor (the rest may not exist yet). */
+export function realish(p: string): string {
+  let head = path.resolve(p);
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(head), ...tail);
+    } catch {
+      const parent = path.dirname(head);
+      if (parent === head) return path.join(head, ...tail);
+      tail.unshift(path.basename(head));
+      head = parent;
+    }
+  }
+}
+
+const inside = (child: string, parent: string): boolean => child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+
+export function checkLocations(source: string, destination: string, format: OutputFormat): void {
+  const src = realish(source);
+  const dst = realish(destination);
+  const state = format === "hdf5" ? realish(stateDirectory(destination, format)) : dst;
+  if (dst === src) throw new ChunkwiseError("UsageError", "DST is the same as SRC: write the rechunked copy somewhere else", { path: destination });
+  if (inside(dst, src) || inside(state, src)) throw new ChunkwiseError("UsageError", `DST is inside SRC (${source}): SRC is never written; choose a DST outside it`, { path: destination });
+  if (inside(src, dst)) throw new ChunkwiseError("UsageError", `SRC is inside DST: writing (or --overwrite) would destroy the source`, { path: destination });
+}
+
+/** Array and group names come from untrusted metadata: refuse any that could leave the store. */
+export function checkNames(arrays: readonly ArrayDescription[], groups: readonly GroupDescription[], source: string): void {
+  for (const node of [...groups, ...arrays]) {
+    try {
+      nodeSegments(node.path);
+    } catch (err) {
+      if (isChunkwiseError(err)) throw new ChunkwiseError("MetadataError", `refusing this store: ${err.message}`, { path: source });
+      throw err;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions: which arrays are rechunked, to what.
+
+const MAX_DEFAULT_CHUNK_BYTES = 8 * 2 ** 20;
+
+/** Chunks for an array copied as it is: its own, or (contiguous) whole rows up to 8 MiB. */
+export function copyChunks(array: ArrayDescription): number[] {
+  if (array.chunks) return array.chunks.map((c, axis) => Math.max(1, Math.min(c, array.shape[axis]!)));
+  const rowElements = product(array.shape.slice(1));
+  const rows = Math.max(1, Math.floor(MAX_DEFAULT_CHUNK_BYTES / Math.max(1, rowElements * array.dtype.itemSize)));
+  return array.shape.map((n, axis) => Math.max(1, axis === 0 ? Math.min(n, rows) : n));
+}
+
+function selectByName(arrays: readonly ArrayDescription[], names: readonly string[], location: string): Set<string> {
+  const chosen = new Set<string>();
+  for (const name of names) {
+    const wanted = name.startsWith("/") ? name : `/${name}`;
+    const exact = arrays.filter((a) => a.path === wanted);
+    const byName = exact.length > 0 ? exact : arrays.filter((a) => a.path.endsWith(wanted));
+    if (byName.length !== 1) {
+      const known = arrays.map((a) => a.path).join(", ") || "none";
+      throw new ChunkwiseError("UsageError", `${byName.length > 1 ? `array name "${name}" is ambiguous` : `no array "${name}"`}; arrays here: ${known}`, { path: location });
+    }
+    chosen.add(byName[0]!.path);
+  }
+  return chosen;
+}
+
+function elementTypeName(array: ArrayDescription): string | null {
+  const names: Record<string, string> = {
+    bool: "Uint8Array",
+    int8: "Int8Array",
+    uint8: "Uint8Array",
+    int16: "Int16Array",
+    uint16: "Uint16Array",
+    int32: "Int32Array",
+    uint32: "Uint32Array",
+    int64: "BigInt64Array",
+    uint64: "BigUint64Array",
+    float32: "Float32Array",
+    float64: "Float64Array",
+  };
+  return names[array.dtype.name] ?? null;
+}
+
+interface Decided {
+  readonly description: ArrayDescription;
+  readonly decision: ArrayDecision;
+}
+
+function decide(
+  arrays: readonly ArrayDescription[],
+  request: RechunkRequest,
+  autoChunks: ReadonlyMap<string, readonly number[]>,
+  maxMemBytes: number,
+  threads: number,
+  format: OutputFormat,
+): Decided[] {
+  const spec: ChunkSpec | null = request.chunks === null ? null : parseChunkSpec(request.chunks);
+  const shardSpec: ChunkSpec | null = request.shards === null ? null : parseChunkSpec(request.shards, "--shards");
+  if (shardSpec && format !== "zarr3") throw new ChunkwiseError("UsageError", `--shards needs Zarr v3 output (--format zarr3); ${format} has no shards`);
+  const named = request.arrays.length > 0 ? selectByName(arrays, request.arrays, request.source) : null;
+  const decided: Decided[] = [];
+  for (const array of arrays) {
+    if (array.unreadableReason !== null) {
+      throw new ChunkwiseError("UnsupportedError", `${array.path}: cannot be read: ${array.unreadableReason}`, { path: request.source });
+    }
+    const own = copyChunks(array);
+    const wanted = named ? named.has(array.path) : spec ? specApplies(spec, array) : autoChunks.has(array.path);
+    let target = own;
+    if (wanted && spec) target = resolveChunkSpec(spec, array, own);
+    else if (wanted && autoChunks.has(array.path)) target = [...autoChunks.get(array.path)!];
+    let shards: number[] | null = null;
+    if (wanted && shardSpec) {
+      shards = resolveChunkSpec(shardSpec, array, target, "--shards");
+      shards.forEach((s, axis) => {
+        if (s % target[axis]! !== 0 && s !== array.shape[axis]) {
+          throw new ChunkwiseError("UsageError", `--shards ${shardSpec.text}: ${array.path} axis ${axis} shard ${s} is not a multiple of its chunk ${target[axis]}`);
+        }
+      });
+      // A shard that covers a whole axis must still hold whole chunks.
+      shards = shards.map((s, axis) => Math.ceil(s / target[axis]!) * target[axis]!);
+    }
+    const units = shards ?? target;
+    const plan = planRechunk({
+      shape: array.shape,
+      itemSize: array.dtype.itemSize,
+      sourceChunks: array.chunks,
+      targetUnits: units,
+      maxMemBytes,
+      threads,
+      costModel: request.costModel ?? DEFAULT_COST_MODEL,
+    });
+    const rechunked = wanted && (array.chunks === null || units.some((u, axis) => u !== Math.min(array.chunks![axis]!, array.shape[axis]!)));
+    decided.push({
+      description: array,
+      decision: {
+        path: array.path,
+        shape: array.shape,
+        dtype: array.dtype.name,
+        itemSize: array.dtype.itemSize,
+        dimensionNames: array.dimensionNames,
+        sourceChunks: array.chunks,
+        targetChunks: target,
+        targetShards: shards,
+        rechunked,
+        plan,
+      },
+    });
+  }
+  if (!decided.some((d) => d.decision.rechunked) && spec && named === null && !decided.some((d) => specApplies(spec, d.description))) {
+    throw new ChunkwiseError("UsageError", `--chunks ${spec.text} fits no array here (by rank or dimension names); name the arrays with --array`, { path: request.source });
+  }
+  return decided;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface JobFile {
+  readonly source: string;
+  readonly format: OutputFormat;
+  readonly codec: CodecChoice | null;
+  readonly max_mem_bytes: number;
+  readonly arrays: readonly ArrayDecision[];
+}
+
+async function existsPath(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => null)) !== null;
+}
+
+/** Refuse to delete a directory that is neither a Zarr store nor an unfinished chunkwise output. */
+async function checkOverwritable(destination: string): Promise<void> {
+  const info = await stat(destination).catch(() => null);
+  if (!info?.isDirectory()) return;
+  const entries = await readdir(destination);
+  const markers = [".zgroup", ".zarray", "zarr.json", ".chunkwise"];
+  if (entries.length > 0 && !entries.some((e) => markers.includes(e))) {
+    throw new ChunkwiseError("UsageError", "is a directory that holds no Zarr store; --overwrite refuses to delete it", { path: destination });
+  }
+}
+
+function sameTargets(job: JobFile, decided: readonly ArrayDecision[]): string | null {
+  for (const d of decided) {
+    const before = job.arrays.find((a) => a.path === d.path);
+    if (!before) return `${d.path} was not part of the interrupted job`;
+    if (JSON.stringify(before.targetChunks) !== JSON.stringify(d.targetChunks) || JSON.stringify(before.targetShards) !== JSON.stringify(d.targetShards)) {
+      return `${d.path}: the interrupted job wrote chunks [${before.targetChunks.join(", ")}], not [${d.targetChunks.join(", ")}]`;
+    }
+  }
+  return null;
+}
+
+export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
+  if ((request.chunks === null) === !request.auto) {
+    throw new ChunkwiseError("UsageError", "give exactly one of --chunks SPEC or --auto");
+  }
+  if (request.access !== null && !request.auto) throw new ChunkwiseError("UsageError", "--access goes with --auto");
+  if (request.dryRun && request.resume) throw new ChunkwiseError("UsageError", "--dry-run and --resume do not go together");
+  if (request.resume && request.overwrite) throw new ChunkwiseError("UsageError", "--resume continues DST and --overwrite replaces it: pick one");
+  const machine = detectMachine();
+  const threads = Math.max(1, Math.floor(request.threads ?? machine.cores.usable));
+  const codec = request.codec === null ? null : parseCodecChoice(request.codec);
+
+  const dataset = await openDataset(request.source);
+  let decided: Decided[];
+  let groups: GroupDescription[];
+  let format: OutputFormat;
+  let maxMemBytes = request.maxMemBytes ?? defaultMaxMem(machine);
+  let maxMemSource: RechunkReport["maxMemSource"] = request.maxMemBytes === null ? "detected" : "--max-mem";
+  try {
+    const arrays = await dataset.listArrays();
+    groups = await dataset.listGroups();
+    checkNames(arrays, groups, request.source);
+    format = chooseOutputFormat(request.format ?? undefined, request.destination, dataset.format);
+    checkLocations(request.source, request.destination, format);
+    const autoChunks = request.auto ? await autoTargets(dataset, arrays, request) : new Map<string, number[]>();
+    decided = decide(arrays, request, autoChunks, maxMemBytes, threads, format);
+  } finally {
+    await dataset.close();
+  }
+  const stateDir = stateDirectory(request.destination, format);
+  let resumedJob: JobFile | null = null;
+  if (request.resume) {
+    resumedJob = (await Journal.readJob(stateDir)) as JobFile | null;
+    if (resumedJob !== null) {
+      const differs = sameTargets(resumedJob, decided.map((d) => d.decision));
+      if (differs) throw new ChunkwiseError("UsageError", `--resume must ask for what the interrupted run asked: ${differs}`, { path: request.destination });
+      if (realish(resumedJob.source) !== realish(request.source)) {
+        throw new ChunkwiseError("UsageError", `--resume: the interrupted run read ${resumedJob.source}, not ${request.source}`, { path: request.destination });
+      }
+      // The journal counts tasks of the stored plans: keep them, whatever --max-mem says now.
+      const stored = new Map(resumedJob.arrays.map((a) => [a.path, a]));
+      decided = decided.map((d) => ({ ...d, decision: { ...d.decision, plan: stored.get(d.decision.path)!.plan } }));
+      maxMemBytes = resumedJob.max_mem_bytes;
+      maxMemSource = "job";
+    }
+  }
+
+  const decisions = decided.map((d) => d.decision);
+  const base = {
+    source: request.source,
+    destination: request.destination,
+    sourceFormat: dataset.format,
+    outputFormat: format,
+    maxMemBytes,
+    maxMemSource,
+    threads,
+    codec,
+    dryRun: request.dryRun,
+    resumed: resumedJob !== null,
+    arrays: decisions,
+    totals: {
+      logicalBytes: decisions.reduce((s, d) => s + d.plan.logicalBytes, 0),
+      bytesToMove: decisions.reduce((s, d) => s + d.plan.logicalBytes * d.plan.stages.length, 0),
+      temporaryBytes: decisions.reduce((s, d) => s + d.plan.temporaryBytes, 0),
+      peakMemoryBytes: Math.max(0, ...decisions.map((d) => d.plan.peakMemoryBytes)),
+      predictedSeconds: decisions.reduce((s, d) => s + d.plan.predictedSeconds, 0),
+    },
+    machine,
+  };
+  if (request.dryRun) return { ...base, execution: null, verification: null, peakRssBytes: null };
+
+  let execution: ExecutionSummary | null = null;
+  if (request.resume && resumedJob === null) {
+    // Nothing journalled: either a finished output (then only verify) or nothing to resume.
+    if (await hasStagedOutput(request.destination)) {
+      throw new ChunkwiseError("UsageError", "holds an unfinished output without a rechunk job file; start again with --overwrite", { path: request.destination });
+    }
+    if (!(await existsPath(request.destination))) {
+      throw new ChunkwiseError("UsageError", "nothing to resume: DST does not exist", { path: request.destination });
+    }
+  } else {
+    let journal: JournalState;
+    let mainWriter: DatasetWriter | null = null;
+    let finalizeWriter: (() => Promise<DatasetWriter>) | null;
+    if (resumedJob === null) {
+      if ((await existsPath(request.destination)) || (await existsPath(stateDir))) {
+        if (!request.overwrite) {
+          throw new ChunkwiseError("UsageError", "already exists; pass --overwrite to replace it or --resume to finish an interrupted run", { path: request.destination });
+        }
+        await checkOverwritable(request.destination);
+        if (format === "hdf5") await rm(stateDir, { recursive: true, force: true });
+      }
+      const writer = await createOutput(request.destination, format, { overwrite: request.overwrite });
+      for (const group of groups) await writer.createGroup(group);
+      for (const d of decided) await writer.createArray(arraySpec(d, codec));
+      const job: JobFile = { source: path.resolve(request.source), format, codec, max_mem_bytes: maxMemBytes, arrays: decisions };
+      await Journal.writeJob(stateDir, job);
+      journal = await Journal.readState(stateDir);
+      if (format === "hdf5") mainWriter = writer;
+      else await writer.close();
+      finalizeWriter = () => attachOutput(request.destination);
+    } else {
+      journal = await Journal.readState(stateDir);
+      const staged = await hasStagedOutput(request.destination);
+      finalizeWriter = staged ? () => attachOutput(request.destination) : null;
+      if (format === "hdf5" && staged) mainWriter = await attachOutput(request.destination);
+    }
+    if (finalizeWriter !== null && !journal.finalized) {
+      execution = await executeRechunk({
+        source: request.source,
+        output: request.destination,
+        stateDir,
+        mainWriter,
+        arrays: decided.map(({ description, decision }) => ({ path: decision.path, plan: decision.plan, elementType: elementTypeName(description) }) satisfies ArrayJob),
+        threads,
+        maxMemBytes,
+        journal,
+        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
+      });
+      if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
+      const writer = mainWriter ?? (await finalizeWriter());
+      await writer.finalize();
+      await writer.close();
+      if (request.killAt === "after-finalize") process.kill(process.pid, "SIGKILL");
+      const finalJournal = await Journal.openForAppend(stateDir, "main");
+      finalJournal.append({ type: "finalized" });
+      finalJournal.close();
+    }
+  }
+
+  const verification = request.verify === "none" ? null : await verifyOutput({ source: request.source, output: request.destination, arrays: decisions, mode: request.verify, threads, maxMemBytes });
+  await rm(stateDir, { recursive: true, force: true });
+  return { ...base, execution, verification, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+}
+
+function arraySpec(d: Decided, codec: CodecChoice | null): ArraySpec {
+  const { description: a, decision } = d;
+  return {
+    path: a.path,
+    shape: a.shape,
+    dtype: a.dtype,
+    chunks: decision.targetChunks,
+    shards: decision.targetShards,
+    dimensionNames: a.dimensionNames,
+    fillValue: a.fillValue,
+    attributes: a.attributes,
+    sourceCodecs: a.codecs,
+    ...(codec === null ? {} : { compressor: codec }),
+  };
+}
+
+async function autoTargets(_dataset: Dataset, _arrays: readonly ArrayDescription[], _request: RechunkRequest): Promise<Map<string, number[]>> {
+  throw new ChunkwiseError("UnsupportedError", `--auto needs the advise engine, which is not in this build yet; give --chunks SPEC (see chunkwise advise for a recommendation)`);
+}
+

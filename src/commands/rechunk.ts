@@ -1,0 +1,69 @@
+import { Args, Flags } from "@oclif/core";
+import { rechunk } from "../app/rechunk.js";
+import { ChunkwiseCommand } from "../cli/base-command.js";
+import { ChunkwiseError } from "../errors.js";
+import type { OutputFormat } from "../formats/writer.js";
+import { ProgressReporter, rechunkJson, renderRechunk } from "../report/rechunk.js";
+import type { VerifyMode } from "../rechunk/verify.js";
+import { parseSize } from "../units.js";
+
+export default class Rechunk extends ChunkwiseCommand {
+  static override summary = "Rewrite a dataset with new chunks: bounded memory, parallel, resumable after a crash, verified against the source.";
+  static override examples = [
+    "<%= config.bin %> rechunk era5.zarr era5-ts.zarr --chunks time=-1,lat=32,lon=32 --max-mem 2GiB",
+    "<%= config.bin %> rechunk climate.nc climate.zarr --format zarr3 --chunks 365,32,32 --codec zstd:3",
+    "<%= config.bin %> rechunk era5.zarr era5-ts.zarr --chunks time=-1,lat=32,lon=32 --dry-run --json",
+    "<%= config.bin %> rechunk era5.zarr era5-ts.zarr --chunks time=-1,lat=32,lon=32 --resume",
+  ];
+  static override args = {
+    src: Args.string({ description: "Source: Zarr v2/v3 store (directory or .zip) or HDF5/netCDF4 file; opened read-only", required: true }),
+    dst: Args.string({ description: "Destination store or file (must not exist unless --overwrite or --resume)", required: true }),
+  };
+  static override flags = {
+    chunks: Flags.string({ description: "Target chunks by dimension name (time=365,lat=32,lon=32) or position (365,32,32); -1 or full for a whole axis.", exclusive: ["auto"] }),
+    auto: Flags.boolean({ description: "Use the storage chunks chunkwise advise recommends.", exclusive: ["chunks"] }),
+    access: Flags.string({ description: "Access pattern for --auto (see chunkwise advise)." }),
+    "max-mem": Flags.string({ description: "Memory all tasks together may hold, e.g. 2GiB (default: half the detected memory, at most 4 GiB)." }),
+    format: Flags.string({ description: "Output format (default: from DST's extension, else the source's).", options: ["zarr2", "zarr3", "hdf5"] }),
+    codec: Flags.string({ description: "Compressor NAME[:LEVEL] (zstd, lz4, blosc, gzip, zlib, none); default: the source's." }),
+    shards: Flags.string({ description: "Shard shape for Zarr v3 output, same syntax as --chunks; a multiple of the chunks." }),
+    array: Flags.string({ description: "Rechunk only these arrays (others are copied as they are); repeatable.", multiple: true }),
+    threads: Flags.integer({ description: "Worker threads (default: the usable cores).", min: 1 }),
+    "dry-run": Flags.boolean({ description: "Print the plan and its predicted time; write nothing." }),
+    resume: Flags.boolean({ description: "Finish an interrupted rechunk into DST (same options as the first run)." }),
+    verify: Flags.string({ description: "Compare DST with SRC afterwards: every chunk, a random sample, or not at all.", options: ["full", "sample", "none"], default: "sample" }),
+    overwrite: Flags.boolean({ description: "Replace an existing DST." }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Rechunk);
+    if (flags.chunks === undefined && !flags.auto) throw new ChunkwiseError("UsageError", "give --chunks SPEC or --auto");
+    const showProgress = !flags.json && !flags["dry-run"];
+    const reporter = showProgress ? new ProgressReporter({ isTTY: Boolean(process.stderr.isTTY), write: (text) => process.stderr.write(text) }) : null;
+    const killAfter = process.env.CHUNKWISE_TEST_KILL_AFTER;
+    const killAt = process.env.CHUNKWISE_TEST_KILL_AT;
+    const report = await rechunk({
+      source: args.src,
+      destination: args.dst,
+      chunks: flags.chunks ?? null,
+      auto: flags.auto,
+      access: flags.access ?? null,
+      maxMemBytes: flags["max-mem"] === undefined ? null : parseSize(flags["max-mem"], "--max-mem"),
+      format: (flags.format as OutputFormat | undefined) ?? null,
+      codec: flags.codec ?? null,
+      shards: flags.shards ?? null,
+      arrays: flags.array ?? [],
+      threads: flags.threads ?? null,
+      dryRun: flags["dry-run"],
+      resume: flags.resume,
+      overwrite: flags.overwrite,
+      verify: flags.verify as VerifyMode,
+      ...(reporter ? { onProgress: (p) => reporter.update(p) } : {}),
+      ...(killAfter ? { killAfterUnits: Number(killAfter) } : {}),
+      ...(killAt === "before-finalize" || killAt === "after-finalize" ? { killAt } : {}),
+    });
+    reporter?.finish();
+    if (flags.json) this.printJson(rechunkJson(report));
+    else this.log(renderRechunk(report));
+  }
+}

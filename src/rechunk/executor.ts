@@ -1,0 +1,183 @@
+/**
+ * Runs the planned stages of a rechunk on the bundled scheduler. Stage by stage over all arrays
+ * (every array's first stage, then the second stage of the two-stage ones), one task per block,
+ * skipping the tasks the journal records as done. Zarr output and intermediate chunks are
+ * written by the workers (in parallel), which journal each task after its last unit; HDF5 output
+ * comes back to this thread block by block and goes through the one writer here, at most
+ * `threads` blocks at a time, journalled here.
+ */
+import { ChunkwiseError } from "../errors.js";
+import type { DatasetWriter } from "../formats/writer.js";
+import { Scheduler, compiledModuleUrl, valueArray } from "../scheduler/index.js";
+import type { TaskSpec } from "../scheduler/types.js";
+import { extractRegion } from "./copy.js";
+import { Journal, type JournalState, isTaskDone } from "./journal.js";
+import { type RechunkPlan, type StagePlan, cellsIn, stageTasks } from "./plan.js";
+import type { BlockSource, BlockTarget, CopyBlockPayload, CopyBlockResult } from "./worker.js";
+
+export const RECHUNK_WORKER = compiledModuleUrl(import.meta.url, "./worker.js");
+
+export interface ArrayJob {
+  /** The array's path, the same in source and output. */
+  readonly path: string;
+  readonly plan: RechunkPlan;
+  /** Typed array class name of the decoded values (for the intermediate store), e.g. "Float32Array". */
+  readonly elementType: string | null;
+}
+
+export interface ExecutionProgress {
+  readonly doneBytes: number;
+  readonly totalBytes: number;
+  /** Bytes already done by an earlier run (resumed). */
+  readonly resumedBytes: number;
+}
+
+export interface ExecuteRequest {
+  readonly source: string;
+  readonly output: string;
+  readonly stateDir: string;
+  /** Writer in this thread: used for HDF5 output (null: workers attach their own writers). */
+  readonly mainWriter: DatasetWriter | null;
+  readonly arrays: readonly ArrayJob[];
+  readonly threads: number;
+  readonly maxMemBytes: number;
+  readonly journal: JournalState;
+  readonly onProgress?: (progress: ExecutionProgress) => void;
+  /** Test hook: every worker thread kills the process after writing this many units. */
+  readonly killAfterUnits?: number;
+}
+
+export interface ExecutionSummary {
+  readonly tasksRun: number;
+  readonly tasksSkipped: number;
+  readonly bytesCopied: number;
+  readonly seconds: number;
+}
+
+export function scratchDirectory(stateDir: string, arrayIndex: number): string {
+  return `${stateDir}/scratch/${arrayIndex}`;
+}
+
+function taskBytes(stage: StagePlan, shape: readonly number[], itemSize: number, index: number): number {
+  const coords = index;
+  let bytes = itemSize;
+  let rest = coords;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    const c = rest % stage.taskGrid[axis]!;
+    rest = Math.floor(rest / stage.taskGrid[axis]!);
+    const start = c * stage.taskBlock[axis]!;
+    bytes *= Math.min(shape[axis]!, start + stage.taskBlock[axis]!) - start;
+  }
+  return bytes;
+}
+
+export async function executeRechunk(request: ExecuteRequest): Promise<ExecutionSummary> {
+  const started = performance.now();
+  const totalBytes = request.arrays.reduce((sum, job) => sum + job.plan.logicalBytes * job.plan.stages.length, 0);
+  let doneBytes = 0;
+  let resumedBytes = 0;
+  let tasksRun = 0;
+  let tasksSkipped = 0;
+  const report = (): void => request.onProgress?.({ doneBytes, totalBytes, resumedBytes });
+  const maxStages = Math.max(0, ...request.arrays.map((job) => job.plan.stages.length));
+  const scheduler = new Scheduler({ threads: request.threads, maxInFlight: request.threads });
+  const mainJournal = request.mainWriter ? await Journal.openForAppend(request.stateDir, `m${process.pid}`) : null;
+  try {
+    for (let stageIndex = 0; stageIndex < maxStages; stageIndex++) {
+      const tasks: TaskSpec<CopyBlockPayload>[] = [];
+      const bytesOf = new Map<string, number>();
+      request.arrays.forEach((job, arrayIndex) => {
+        const stage = job.plan.stages[stageIndex];
+        if (stage === undefined) return;
+        const { shape, itemSize } = job.plan;
+        const source: BlockSource =
+          stage.from === "source"
+            ? { kind: "dataset", location: request.source, array: job.path, chunks: stage.readChunks }
+            : { kind: "scratch", directory: scratchDirectory(request.stateDir, arrayIndex), chunks: stage.readChunks!, elementType: job.elementType! };
+        const target: BlockTarget =
+          stage.to === "intermediate"
+            ? { kind: "scratch", directory: scratchDirectory(request.stateDir, arrayIndex) }
+            : request.mainWriter
+              ? { kind: "main", array: job.path, task: -1 }
+              : { kind: "output", location: request.output, array: job.path };
+        if (stage.to === "intermediate" && job.elementType === null) {
+          throw new ChunkwiseError("UnsupportedError", `${job.path}: a two-stage rechunk needs numeric data; raise --max-mem so that one stage fits`);
+        }
+        for (const task of stageTasks(shape, stage)) {
+          const bytes = taskBytes(stage, shape, itemSize, task.index);
+          if (isTaskDone(request.journal, job.path, stageIndex, task.index)) {
+            tasksSkipped++;
+            doneBytes += bytes;
+            resumedBytes += bytes;
+            continue;
+          }
+          const id = `${job.path}#${stageIndex}#${task.index}`;
+          bytesOf.set(id, bytes);
+          tasks.push({
+            id,
+            op: "copyBlock",
+            module: RECHUNK_WORKER,
+            label: `${job.path} stage ${stageIndex + 1} block [${task.coords.join(", ")}]`,
+            memoryBytes: stage.taskMemoryBytes,
+            payload: {
+              shape,
+              itemSize,
+              region: { start: task.start, stop: task.stop },
+              source,
+              target: target.kind === "main" ? { ...target, task: task.index } : target,
+              units: stage.writeChunks,
+              journal: target.kind === "main" ? null : { stateDir: request.stateDir, array: job.path, stage: stageIndex, task: task.index },
+              ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
+            },
+          });
+        }
+      });
+      report();
+      if (tasks.length === 0) continue;
+      const memory = { limitBytes: request.maxMemBytes, pauseFraction: 1, targetFraction: 1 };
+      if (request.mainWriter === null || tasks.every((t) => t.payload.target.kind !== "main")) {
+        let finished = 0;
+        const perTask = [...bytesOf.values()];
+        const run = await scheduler.run(tasks, {
+          memory,
+          onProgress: (p) => {
+            // Tasks finish in any order; progress counts them at their mean size.
+            while (finished < p.done) doneBytes += perTask[finished++]!;
+            report();
+          },
+        });
+        await run.dispose();
+        tasksRun += tasks.length;
+        continue;
+      }
+      // HDF5 output: blocks come back here, `threads` at a time, through the one writer.
+      const writer = request.mainWriter;
+      for (let i = 0; i < tasks.length; i += request.threads) {
+        const batch = tasks.slice(i, i + request.threads);
+        const run = await scheduler.run(batch, { memory });
+        for (const task of batch) {
+          const { region, units, shape, target } = task.payload;
+          if (target.kind === "main") {
+            const { values, shape: blockShape } = valueArray(await run.result<CopyBlockResult>(task.id));
+            const placed = { origin: region.start, shape: blockShape, values };
+            let count = 0;
+            for (const unit of cellsIn(region, units, shape)) {
+              await writer.writeUnit(target.array, unit.coords, extractRegion(placed, unit));
+              count++;
+              if (request.killAfterUnits !== undefined && count >= request.killAfterUnits) process.kill(process.pid, "SIGKILL");
+            }
+            mainJournal!.append({ type: "task", array: target.array, stage: stageIndex, task: target.task, units: count, bytes: bytesOf.get(task.id)! });
+          }
+          doneBytes += bytesOf.get(task.id)!;
+          tasksRun++;
+          report();
+        }
+        await run.dispose();
+      }
+    }
+  } finally {
+    mainJournal?.close();
+    await scheduler.close();
+  }
+  return { tasksRun, tasksSkipped, bytesCopied: doneBytes - resumedBytes, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,75 @@
+/**
+ * The intermediate array of a two-stage rechunk: raw, uncompressed chunks (C order, the typed
+ * array's own bytes) in the output's state directory, one file per chunk. It is read and written
+ * only by chunkwise, within one job, so it needs no metadata of its own: the job file records the
+ * chunk shape and the element type follows from the source's dtype. Writes are atomic (temp file,
+ * rename), so a chunk file either holds a whole chunk or does not exist.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { ChunkwiseError, fromSystemError } from "../errors.js";
+import type { Block, NumericArray } from "../formats/dataset.js";
+import { product } from "../model/layout.js";
+import { type PlacedBlock, copyRegion, isNumeric } from "./copy.js";
+import { type Region, cellsIn } from "./plan.js";
+
+export type ElementCtor = new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => NumericArray;
+
+export interface ScratchArray {
+  /** Directory of this array's intermediate chunks. */
+  readonly directory: string;
+  readonly shape: readonly number[];
+  readonly chunks: readonly number[];
+  /** Constructor of the element array (from the first block written, or the source dtype). */
+  readonly ctor: ElementCtor;
+}
+
+export function scratchChunkFile(scratch: ScratchArray, coords: readonly number[]): string {
+  return path.join(scratch.directory, coords.length === 0 ? "c" : coords.join("."));
+}
+
+/** Write one intermediate chunk, atomically. */
+export async function writeScratchChunk(scratch: ScratchArray, coords: readonly number[], block: Block): Promise<void> {
+  if (!isNumeric(block.values)) {
+    throw new ChunkwiseError("UnsupportedError", "a two-stage rechunk of string or object data is not supported: raise --max-mem so that one stage fits");
+  }
+  const file = scratchChunkFile(scratch, coords);
+  const temp = `${file}.${process.pid}.tmp`;
+  const values = block.values;
+  try {
+    await mkdir(scratch.directory, { recursive: true });
+    await writeFile(temp, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw fromSystemError(err, file);
+  }
+}
+
+/** Read the region [start, stop) from the intermediate chunks into a new block. */
+export async function readScratchRegion(scratch: ScratchArray, region: Region): Promise<Block> {
+  const shape = region.stop.map((s, axis) => s - region.start[axis]!);
+  const bytesPer = scratch.ctor.prototype.BYTES_PER_ELEMENT as number;
+  const out: PlacedBlock = { origin: region.start, shape, values: new scratch.ctor(new ArrayBuffer(product(shape) * bytesPer)) };
+  for (const cell of cellsIn(region, scratch.chunks, scratch.shape)) {
+    const file = scratchChunkFile(scratch, cell.coords);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (err) {
+      throw fromSystemError(err, file);
+    }
+    const cellShape = cell.stop.map((s, axis) => s - cell.start[axis]!);
+    if (bytes.byteLength !== product(cellShape) * bytesPer) {
+      throw new ChunkwiseError("TruncatedError", `intermediate chunk holds ${bytes.byteLength} bytes, expected ${product(cellShape) * bytesPer}`, { path: file });
+    }
+    const own = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const from: PlacedBlock = { origin: cell.start, shape: cellShape, values: new scratch.ctor(own) };
+    const clipped: Region = {
+      start: cell.start.map((s, axis) => Math.max(s, region.start[axis]!)),
+      stop: cell.stop.map((s, axis) => Math.min(s, region.stop[axis]!)),
+    };
+    copyRegion(from, out, clipped);
+  }
+  return { shape, values: out.values };
+}

@@ -1,0 +1,208 @@
+/**
+ * The rechunk worker module (runs in the scheduler's threads, loaded as dist/rechunk/worker.js).
+ *
+ * - copyBlock: read one task's block (source chunks one at a time, a contiguous source in slabs,
+ *   or intermediate chunks), cut it into the stage's write units and write each whole unit:
+ *   to the output through a writer attached in this thread (Zarr), to the intermediate store, or
+ *   back to the main thread (HDF5, which has a single writer there). When the worker writes the
+ *   units itself it also appends the task's journal line, after the last unit.
+ * - verifyUnits: read a list of target units from the output and the same regions from the
+ *   source; report the first unit whose values differ.
+ */
+import { threadId } from "node:worker_threads";
+import { ChunkwiseError } from "../errors.js";
+import type { ArrayValues, Block, Dataset } from "../formats/dataset.js";
+import type { DatasetWriter } from "../formats/writer.js";
+import { product } from "../model/layout.js";
+import { blockValue } from "../scheduler/blocks.js";
+import type { TaskValue } from "../scheduler/types.js";
+import { type WorkerContext, defineWorkerOp } from "../scheduler/worker-runtime.js";
+import { type PlacedBlock, allocateLike, copyRegion, extractRegion, firstDifference } from "./copy.js";
+import { Journal } from "./journal.js";
+import { CONTIGUOUS_SLAB_BYTES, type Region, cellsIn } from "./plan.js";
+import { type ElementCtor, type ScratchArray, readScratchRegion, writeScratchChunk } from "./scratch.js";
+import { attachOutput } from "./output.js";
+
+export type BlockSource =
+  | { readonly kind: "dataset"; readonly location: string; readonly array: string; readonly chunks: readonly number[] | null }
+  | { readonly kind: "scratch"; readonly directory: string; readonly chunks: readonly number[]; readonly elementType: string };
+
+export type BlockTarget =
+  | { readonly kind: "output"; readonly location: string; readonly array: string }
+  | { readonly kind: "scratch"; readonly directory: string }
+  /** Back to the main thread, which writes (HDF5) and journals task `task` of `array`. */
+  | { readonly kind: "main"; readonly array: string; readonly task: number };
+
+export interface CopyBlockPayload {
+  readonly shape: readonly number[];
+  readonly itemSize: number;
+  readonly region: Region;
+  readonly source: BlockSource;
+  readonly target: BlockTarget;
+  /** The write units of this stage (target units, or intermediate chunks). */
+  readonly units: readonly number[];
+  /** Journal line to append once every unit is written (not for target "main"). */
+  readonly journal: { readonly stateDir: string; readonly array: string; readonly stage: number; readonly task: number } | null;
+  /** Test hook: SIGKILL this process after this many units were written by this thread. */
+  readonly killAfterUnits?: number;
+}
+
+export interface CopyBlockResult {
+  readonly units: number;
+  readonly bytes: number;
+  readonly shape: readonly number[];
+}
+
+const ELEMENT_CTORS: Record<string, ElementCtor> = {
+  Int8Array,
+  Uint8Array,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  BigInt64Array,
+  BigUint64Array,
+  Float32Array,
+  Float64Array,
+} as unknown as Record<string, ElementCtor>;
+
+export function elementCtor(name: string): ElementCtor {
+  const ctor = ELEMENT_CTORS[name];
+  if (ctor === undefined) throw new ChunkwiseError("UnsupportedError", `intermediate data of element type ${name} is not supported`);
+  return ctor;
+}
+
+async function readBlock(source: BlockSource, payload: CopyBlockPayload, ctx: WorkerContext): Promise<Block> {
+  const { region, shape } = payload;
+  const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
+  if (source.kind === "scratch") {
+    const scratch: ScratchArray = { directory: source.directory, shape, chunks: source.chunks, ctor: elementCtor(source.elementType) };
+    return readScratchRegion(scratch, region);
+  }
+  const dataset: Dataset = await ctx.dataset(source.location);
+  let values: ArrayValues | null = null;
+  const place = (piece: Block, at: Region): void => {
+    values ??= allocateLike(piece.values, product(blockShape));
+    copyRegion({ origin: at.start, shape: piece.shape, values: piece.values }, { origin: region.start, shape: blockShape, values }, at);
+  };
+  if (source.chunks !== null) {
+    for (const cell of cellsIn(region, source.chunks, shape)) {
+      place(await dataset.readChunk(source.array, cell.coords), cell);
+    }
+  } else if (blockShape.length === 0) {
+    return dataset.readRegion(source.array, [], []);
+  } else {
+    // Contiguous data: slabs along the first axis, at least one row of the block each.
+    const rowBytes = (product(blockShape) / Math.max(1, blockShape[0]!)) * payload.itemSize;
+    const rows = Math.max(1, Math.floor(CONTIGUOUS_SLAB_BYTES / Math.max(1, rowBytes)));
+    for (let r = region.start[0]!; r < region.stop[0]!; r += rows) {
+      const start = [r, ...region.start.slice(1)];
+      const stop = [Math.min(region.stop[0]!, r + rows), ...region.stop.slice(1)];
+      place(await dataset.readRegion(source.array, start, stop), { start, stop });
+    }
+  }
+  if (values === null) throw new ChunkwiseError("IOError", "a task block covered no data", { path: source.location });
+  return { shape: blockShape, values };
+}
+
+function scratchCtor(block: Block): ElementCtor {
+  if (!ArrayBuffer.isView(block.values)) {
+    throw new ChunkwiseError("UnsupportedError", "a two-stage rechunk of string or object data is not supported: raise --max-mem so that one stage fits");
+  }
+  return elementCtor(block.values.constructor.name);
+}
+
+let unitsWrittenByThread = 0;
+const journals = new Map<string, Promise<Journal>>();
+
+function journalFor(stateDir: string): Promise<Journal> {
+  let journal = journals.get(stateDir);
+  if (journal === undefined) {
+    // One file per thread and process: appends never interleave.
+    journal = Journal.openForAppend(stateDir, `w${process.pid}-${threadId}`);
+    journals.set(stateDir, journal);
+  }
+  return journal;
+}
+
+const writers = new Map<string, Promise<DatasetWriter>>();
+
+function writerFor(location: string): Promise<DatasetWriter> {
+  let writer = writers.get(location);
+  if (writer === undefined) {
+    writer = attachOutput(location);
+    writer.catch(() => writers.delete(location));
+    writers.set(location, writer);
+  }
+  return writer;
+}
+
+export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _inputs, ctx): Promise<TaskValue<CopyBlockResult>> => {
+  const block = await ctx.phase("read", () => readBlock(payload.source, payload, ctx));
+  const { target, region, shape, units } = payload;
+  const bytes = product(block.shape) * payload.itemSize;
+  if (target.kind === "main") {
+    const value = blockValue(block);
+    return { meta: { units: 0, bytes, shape: block.shape }, buffers: value.buffers };
+  }
+  const placed: PlacedBlock = { origin: region.start, shape: block.shape, values: block.values };
+  let count = 0;
+  await ctx.phase("write", async () => {
+    const writer = target.kind === "output" ? await writerFor(target.location) : null;
+    for (const unit of cellsIn(region, units, shape)) {
+      const piece = extractRegion(placed, unit);
+      if (writer !== null && target.kind === "output") await writer.writeUnit(target.array, unit.coords, piece);
+      else if (target.kind === "scratch") {
+        await writeScratchChunk({ directory: target.directory, shape, chunks: units, ctor: scratchCtor(block) }, unit.coords, piece);
+      }
+      count++;
+      unitsWrittenByThread++;
+      if (payload.killAfterUnits !== undefined && unitsWrittenByThread >= payload.killAfterUnits) process.kill(process.pid, "SIGKILL");
+    }
+    if (payload.journal !== null) {
+      const { stateDir, array, stage, task } = payload.journal;
+      (await journalFor(stateDir)).append({ type: "task", array, stage, task, units: count, bytes });
+    }
+  });
+  return { meta: { units: count, bytes, shape: block.shape }, buffers: [] };
+});
+
+export interface VerifyPayload {
+  readonly source: string;
+  readonly output: string;
+  readonly sourceArray: string;
+  readonly outputArray: string;
+  readonly shape: readonly number[];
+  readonly units: readonly number[];
+  /** Unit grid coordinates to check. */
+  readonly unitCoords: readonly (readonly number[])[];
+}
+
+export interface VerifyResult {
+  readonly checked: number;
+  readonly mismatch: { readonly unit: readonly number[]; readonly index: readonly number[] } | null;
+}
+
+export const verifyUnits = defineWorkerOp<VerifyPayload>(async (payload, _inputs, ctx): Promise<TaskValue<VerifyResult>> => {
+  const src = await ctx.dataset(payload.source);
+  const dst = await ctx.dataset(payload.output);
+  let checked = 0;
+  for (const coords of payload.unitCoords) {
+    const start = coords.map((c, axis) => c * payload.units[axis]!);
+    const stop = start.map((s, axis) => Math.min(payload.shape[axis]!, s + payload.units[axis]!));
+    const [a, b] = await ctx.phase("read", () => Promise.all([src.readRegion(payload.sourceArray, start, stop), dst.readRegion(payload.outputArray, start, stop)]));
+    const at = firstDifference(a.values, b.values);
+    checked++;
+    if (at >= 0) {
+      const extent = stop.map((s, axis) => s - start[axis]!);
+      const index = new Array<number>(extent.length);
+      let rest = at;
+      for (let axis = extent.length - 1; axis >= 0; axis--) {
+        index[axis] = start[axis]! + (rest % extent[axis]!);
+        rest = Math.floor(rest / extent[axis]!);
+      }
+      return { meta: { checked, mismatch: { unit: [...coords], index } }, buffers: [] };
+    }
+  }
+  return { meta: { checked, mismatch: null }, buffers: [] };
+});
