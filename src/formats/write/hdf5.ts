@@ -334,6 +334,9 @@ export function attributeFor(key: string, value: unknown, array: PreparedArray |
   const shape = scalar ? undefined : [list.length];
   if (list.length === 0) return null;
   if (list.every((v) => typeof v === "string") && !(array && TYPED_LIKE_VARIABLE.has(key) && list.every(isSpecialFloat))) {
+    // A one-line ASCII text as netCDF writes NC_CHAR attributes (fixed-size, NUL-terminated); other text as variable-length UTF-8.
+    const text = value as string;
+    if (scalar && text.length > 0 && /^[\x00-\x7f]*$/.test(text)) return { data: text, shape: undefined, dtype: `A${text.length}` };
     return { data: scalar ? value : list, shape, dtype: undefined };
   }
   const numbers = list.map((v) => (typeof v === "boolean" ? (v ? 1 : 0) : isSpecialFloat(v) ? Number(v) : v));
