@@ -242,7 +242,7 @@ class Hdf5Dataset implements Dataset {
     const arrays = new Map<string, ArrayDescription>();
     for (const filePath of datasetPaths.sort()) {
       if (this.isPureNetcdfDimension(filePath)) continue;
-      const description = await this.describeDataset(filePath);
+      const description = this.describeDataset(filePath);
       arrays.set(description.path, description);
     }
     this.groups = groups.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -261,13 +261,13 @@ class Hdf5Dataset implements Dataset {
     return typeof name === "string" && name.startsWith(NETCDF_PURE_DIMENSION);
   }
 
-  private async describeDataset(filePath: string): Promise<ArrayDescription> {
+  private describeDataset(filePath: string): ArrayDescription {
     const dataset = this.file.get(filePath) as H5Dataset;
     const metadata = dataset.metadata;
     const { dtype, unreadableReason: typeReason } = mapDataType(metadata);
     const codecs = (dataset.filters as Hdf5Filter[]).map(filterToCodec);
     const attributes = this.readAttributes(filePath);
-    const layout = await this.layout(filePath, metadata);
+    const layout = this.layout(filePath, metadata);
     const fillFromAttribute = this.fillValueAttribute(filePath);
     const unreadableReason =
       typeReason ?? unsupportedFilterReason(codecs) ?? (metadata.shape === null ? "the dataset has a null (empty) dataspace" : null);
@@ -289,7 +289,7 @@ class Hdf5Dataset implements Dataset {
   }
 
   /** Storage facts and fill value from the object header; an object reference is the header's address. */
-  private async layout(filePath: string, metadata: Metadata): Promise<ObjectLayout | null> {
+  private layout(filePath: string, metadata: Metadata): ObjectLayout | null {
     const reference = this.module.create_object_reference(this.file.file_id, filePath);
     let address = 0;
     for (let i = reference.length - 1; i >= 0; i -= 1) address = address * 256 + reference[i]!;
@@ -301,7 +301,7 @@ class Hdf5Dataset implements Dataset {
       booleanEnum: isBooleanEnum(metadata),
       vlen: metadata.vlen || metadata.type === H5T.vlen,
     };
-    return readObjectLayout(this.handle, this.superblock, address, { shape: metadata.shape ?? [], fillType });
+    return readObjectLayout(this.handle.fd, this.superblock, address, { shape: metadata.shape ?? [], fillType });
   }
 
   /** netCDF's (and many HDF5 writers') _FillValue attribute, as a JSON-safe scalar; undefined when absent. */

@@ -7,7 +7,7 @@
  *
  * Any structure this reader does not understand gives null for the affected fact — never a guess.
  */
-import type { FileHandle } from "node:fs/promises";
+import { readSync } from "node:fs";
 import { readUint, type Superblock } from "./superblock.js";
 
 export interface ObjectLayout {
@@ -44,9 +44,10 @@ const MSG_LAYOUT = 0x0008;
 const MSG_CONTINUATION = 0x0010;
 const FLAG_SHARED = 0x02;
 
+/** Synchronous positioned reads (metadata blocks are small; h5wasm blocks the thread anyway). */
 class Reader {
   constructor(
-    private readonly handle: FileHandle,
+    private readonly fd: number,
     readonly superblock: Superblock,
   ) {}
 
@@ -58,11 +59,17 @@ class Reader {
     return this.superblock.sizeOfLengths;
   }
 
-  async bytes(address: number, length: number): Promise<Buffer> {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await this.handle.read(buffer, 0, length, this.superblock.baseAddress + address);
-    if (bytesRead < length) throw new Error(`short read at ${address}`);
+  bytes(address: number, length: number): Buffer {
+    const buffer = this.bytesAtMost(address, length);
+    if (buffer.length < length) throw new Error(`short read at ${address}`);
     return buffer;
+  }
+
+  /** Up to `length` bytes: fewer where the file ends. */
+  bytesAtMost(address: number, length: number): Buffer {
+    const buffer = Buffer.alloc(length);
+    const bytesRead = readSync(this.fd, buffer, 0, length, this.superblock.baseAddress + address);
+    return buffer.subarray(0, bytesRead);
   }
 
   /** An address field; null for the undefined address. */
@@ -75,16 +82,16 @@ class Reader {
   }
 }
 
-export async function readObjectLayout(
-  handle: FileHandle,
+export function readObjectLayout(
+  fd: number,
   superblock: Superblock,
   headerAddress: number,
   dataset: { readonly shape: readonly number[]; readonly fillType: FillType },
-): Promise<ObjectLayout | null> {
-  const reader = new Reader(handle, superblock);
+): ObjectLayout | null {
+  const reader = new Reader(fd, superblock);
   let messages: Message[];
   try {
-    messages = await readObjectHeader(reader, headerAddress);
+    messages = readObjectHeader(reader, headerAddress);
   } catch {
     return null;
   }
@@ -92,7 +99,7 @@ export async function readObjectLayout(
   const layoutMessage = messages.find((m) => m.type === MSG_LAYOUT);
   if (!layoutMessage) return null;
   try {
-    const facts = await layoutFacts(reader, layoutMessage.data, dataset.shape, dataset.fillType.size);
+    const facts = layoutFacts(reader, layoutMessage.data, dataset.shape, dataset.fillType.size);
     return { ...facts, fillValue };
   } catch {
     return { layout: "chunked", storedBytes: null, writtenChunks: null, fillValue };
@@ -102,8 +109,8 @@ export async function readObjectLayout(
 // ------------------------------------------------------------------------------------------------
 // Object headers (§IV.A): version 1 and version 2 ("OHDR"), with continuation blocks.
 
-async function readObjectHeader(reader: Reader, address: number): Promise<Message[]> {
-  const prefix = await reader.bytes(address, 32);
+function readObjectHeader(reader: Reader, address: number): Message[] {
+  const prefix = reader.bytes(address, 32);
   const messages: Message[] = [];
   const blocks: { address: number; length: number }[] = [];
   let version: 1 | 2;
@@ -116,31 +123,31 @@ async function readObjectHeader(reader: Reader, address: number): Promise<Messag
     const sizeWidth = 1 << (flags & 0x03);
     const chunkSize = readUint(prefix, pos, sizeWidth) ?? 0;
     pos += sizeWidth;
-    const block = await reader.bytes(address + pos, chunkSize);
+    const block = reader.bytes(address + pos, chunkSize);
     parseV2Messages(block, (flags & 0x04) !== 0, messages, blocks, reader);
-    await followContinuations(reader, blocks, messages, version, (flags & 0x04) !== 0);
+    followContinuations(reader, blocks, messages, version, (flags & 0x04) !== 0);
   } else if (prefix[0] === 1) {
     version = 1;
     const headerSize = prefix.readUInt32LE(8);
-    const block = await reader.bytes(address + 16, headerSize);
+    const block = reader.bytes(address + 16, headerSize);
     parseV1Messages(block, messages, blocks, reader);
-    await followContinuations(reader, blocks, messages, version, false);
+    followContinuations(reader, blocks, messages, version, false);
   } else {
     throw new Error("unknown object header version");
   }
   return messages;
 }
 
-async function followContinuations(
+function followContinuations(
   reader: Reader,
   blocks: { address: number; length: number }[],
   messages: Message[],
   version: 1 | 2,
   creationOrder: boolean,
-): Promise<void> {
+): void {
   for (let i = 0; i < blocks.length && i < 10_000; i += 1) {
     const { address, length } = blocks[i]!;
-    const block = await reader.bytes(address, length);
+    const block = reader.bytes(address, length);
     if (version === 1) {
       parseV1Messages(block, messages, blocks, reader);
     } else {
@@ -272,7 +279,7 @@ function decodeScalar(bytes: Buffer, t: FillType): number | string | boolean | n
 
 type Facts = Omit<ObjectLayout, "fillValue">;
 
-async function layoutFacts(reader: Reader, data: Buffer, shape: readonly number[], elementSize: number): Promise<Facts> {
+function layoutFacts(reader: Reader, data: Buffer, shape: readonly number[], elementSize: number): Facts {
   const version = data[0]!;
   if (version === 1 || version === 2) return layoutV1V2(reader, data, shape.reduce((product, n) => product * n, 1), elementSize);
   if (version !== 3 && version !== 4 && version !== 5) throw new Error(`layout message version ${version}`);
@@ -291,7 +298,7 @@ async function layoutFacts(reader: Reader, data: Buffer, shape: readonly number[
     const dimensionality = data[2]!;
     const address = reader.address(data, 3);
     if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-    const { count, bytes } = await walkV1Btree(reader, address, dimensionality);
+    const { count, bytes } = walkV1Btree(reader, address, dimensionality);
     return { layout: "chunked", storedBytes: bytes, writtenChunks: count };
   }
   // Version 4 (and 5, which only adds index types): flags, dimensionality, encoded dim size, dims, index type, index info, address.
@@ -324,17 +331,17 @@ async function layoutFacts(reader: Reader, data: Buffer, shape: readonly number[
     case 3: {
       const address = reader.address(data, pos + 1);
       if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-      return { layout: "chunked", ...(await walkFixedArray(reader, address, chunkBytes)) };
+      return { layout: "chunked", ...(walkFixedArray(reader, address, chunkBytes)) };
     }
     case 4: {
       const address = reader.address(data, pos + 5);
       if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-      return { layout: "chunked", ...(await walkExtensibleArray(reader, address, chunkBytes)) };
+      return { layout: "chunked", ...(walkExtensibleArray(reader, address, chunkBytes)) };
     }
     case 5: {
       const address = reader.address(data, pos + 6);
       if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-      return { layout: "chunked", ...(await v2BtreeFacts(reader, address, chunkBytes, chunkDims.length)) };
+      return { layout: "chunked", ...(v2BtreeFacts(reader, address, chunkBytes, chunkDims.length)) };
     }
     default:
       return { layout: "chunked", storedBytes: null, writtenChunks: null };
@@ -348,7 +355,7 @@ function readDims(data: Buffer, offset: number, count: number, width: number): n
 }
 
 /** Layout message versions 1 and 2 (files from HDF5 1.4 and earlier). */
-async function layoutV1V2(reader: Reader, data: Buffer, elements: number, elementSize: number): Promise<Facts> {
+function layoutV1V2(reader: Reader, data: Buffer, elements: number, elementSize: number): Facts {
   const dimensionality = data[1]!;
   const layoutClass = data[2]!;
   let pos = 8;
@@ -362,32 +369,37 @@ async function layoutV1V2(reader: Reader, data: Buffer, elements: number, elemen
     return { layout: "contiguous", storedBytes: elements * elementSize, writtenChunks: 1 };
   }
   if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-  const { count, bytes } = await walkV1Btree(reader, address, dimensionality);
+  const { count, bytes } = walkV1Btree(reader, address, dimensionality);
   return { layout: "chunked", storedBytes: bytes, writtenChunks: count };
 }
 
 /** Version 1 B-tree of raw data chunks (§III.A.1): leaf keys carry each chunk's stored size. */
-async function walkV1Btree(reader: Reader, address: number, dimensionality: number): Promise<{ count: number; bytes: number }> {
+function walkV1Btree(reader: Reader, address: number, dimensionality: number): { count: number; bytes: number } {
   const O = reader.offsetSize;
   const keySize = 8 + 8 * dimensionality;
   let count = 0;
   let bytes = 0;
   const pending = [address];
+  // One read per node, sized for the default 2K = 64 entries; a node with more is read again.
+  const nodeHeader = 8 + 2 * O;
+  const nodeSize = (entries: number) => nodeHeader + entries * (keySize + O) + keySize;
   for (let visited = 0; pending.length > 0; visited += 1) {
     if (visited > 10_000_000) throw new Error("B-tree too large");
     const nodeAddress = pending.pop()!;
-    const head = await reader.bytes(nodeAddress, 8 + 2 * O);
-    if (head.subarray(0, 4).toString("latin1") !== "TREE" || head[4] !== 1) throw new Error("not a raw-data chunk B-tree node");
-    const level = head[5]!;
-    const entries = head.readUInt16LE(6);
-    const body = await reader.bytes(nodeAddress + 8 + 2 * O, entries * (keySize + O) + keySize);
+    let node = reader.bytesAtMost(nodeAddress, nodeSize(64));
+    if (node.length < nodeHeader || node.subarray(0, 4).toString("latin1") !== "TREE" || node[4] !== 1) {
+      throw new Error("not a raw-data chunk B-tree node");
+    }
+    const level = node[5]!;
+    const entries = node.readUInt16LE(6);
+    if (node.length < nodeSize(entries)) node = reader.bytes(nodeAddress, nodeSize(entries));
     for (let i = 0; i < entries; i += 1) {
-      const keyOffset = i * (keySize + O);
-      const child = reader.address(body, keyOffset + keySize);
+      const keyOffset = nodeHeader + i * (keySize + O);
+      const child = reader.address(node, keyOffset + keySize);
       if (child === null) continue;
       if (level === 0) {
         count += 1;
-        bytes += body.readUInt32LE(keyOffset);
+        bytes += node.readUInt32LE(keyOffset);
       } else {
         pending.push(child);
       }
@@ -397,10 +409,10 @@ async function walkV1Btree(reader: Reader, address: number, dimensionality: numb
 }
 
 /** Fixed array index (§VII.A): one entry per chunk of the grid, possibly split into pages. */
-async function walkFixedArray(reader: Reader, headerAddress: number, chunkBytes: number): Promise<Omit<Facts, "layout">> {
+function walkFixedArray(reader: Reader, headerAddress: number, chunkBytes: number): Omit<Facts, "layout"> {
   const O = reader.offsetSize;
   const L = reader.lengthSize;
-  const header = await reader.bytes(headerAddress, 8 + L + O + 4);
+  const header = reader.bytes(headerAddress, 8 + L + O + 4);
   if (header.subarray(0, 4).toString("latin1") !== "FAHD") throw new Error("not a fixed array header");
   const clientId = header[5]!;
   const entrySize = header[6]!;
@@ -412,21 +424,21 @@ async function walkFixedArray(reader: Reader, headerAddress: number, chunkBytes:
   const perPage = 2 ** pageBits;
   const tally = { count: 0, bytes: 0 };
   if (entries <= perPage) {
-    const block = await reader.bytes(blockAddress, prefix + entries * entrySize);
+    const block = reader.bytes(blockAddress, prefix + entries * entrySize);
     if (block.subarray(0, 4).toString("latin1") !== "FADB") throw new Error("not a fixed array data block");
     tallyEntries(reader, block.subarray(prefix), entries, entrySize, clientId, chunkBytes, tally);
     return { storedBytes: tally.bytes, writtenChunks: tally.count };
   }
   const pages = Math.ceil(entries / perPage);
   const bitmapLength = Math.ceil(pages / 8);
-  const block = await reader.bytes(blockAddress, prefix + bitmapLength);
+  const block = reader.bytes(blockAddress, prefix + bitmapLength);
   if (block.subarray(0, 4).toString("latin1") !== "FADB") throw new Error("not a fixed array data block");
   let pageAddress = blockAddress + prefix + bitmapLength + 4;
   for (let page = 0; page < pages; page += 1) {
     const inPage = Math.min(perPage, entries - page * perPage);
     const initialized = (block[prefix + (page >> 3)]! & (0x80 >> (page & 7))) !== 0;
     if (initialized) {
-      const data = await reader.bytes(pageAddress, inPage * entrySize);
+      const data = reader.bytes(pageAddress, inPage * entrySize);
       tallyEntries(reader, data, inPage, entrySize, clientId, chunkBytes, tally);
     }
     pageAddress += inPage * entrySize + 4;
@@ -459,10 +471,10 @@ function tallyEntries(
  * block listing its data blocks. Paged data blocks (over 2^pageBits elements, i.e. more than
  * about 4000 chunks along the unlimited axis) are not walked: their facts stay unknown.
  */
-async function walkExtensibleArray(reader: Reader, headerAddress: number, chunkBytes: number): Promise<Omit<Facts, "layout">> {
+function walkExtensibleArray(reader: Reader, headerAddress: number, chunkBytes: number): Omit<Facts, "layout"> {
   const O = reader.offsetSize;
   const L = reader.lengthSize;
-  const header = await reader.bytes(headerAddress, 12 + 6 * L + O + 4);
+  const header = reader.bytes(headerAddress, 12 + 6 * L + O + 4);
   if (header.subarray(0, 4).toString("latin1") !== "EAHD") throw new Error("not an extensible array header");
   const clientId = header[5]!;
   const entrySize = header[6]!;
@@ -484,15 +496,15 @@ async function walkExtensibleArray(reader: Reader, headerAddress: number, chunkB
   const offsetWidth = Math.ceil(maxBits / 8);
 
   const tally = { count: 0, bytes: 0 };
-  const readDataBlock = async (address: number, elements: number): Promise<void> => {
+  const readDataBlock = (address: number, elements: number): void => {
     if (elements > perPage) throw new Error("paged extensible array data block");
     const start = blockPrefix + offsetWidth;
-    const block = await reader.bytes(address, start + elements * entrySize);
+    const block = reader.bytes(address, start + elements * entrySize);
     if (block.subarray(0, 4).toString("latin1") !== "EADB") throw new Error("not an extensible array data block");
     tallyEntries(reader, block.subarray(start), elements, entrySize, clientId, chunkBytes, tally);
   };
 
-  const indexBlock = await reader.bytes(
+  const indexBlock = reader.bytes(
     indexBlockAddress,
     blockPrefix + indexElements * entrySize + (indexDataBlockPointers + indexSuperBlockPointers) * O,
   );
@@ -503,7 +515,7 @@ async function walkExtensibleArray(reader: Reader, headerAddress: number, chunkB
     const { dataBlocks, elements } = superBlock(s);
     for (let d = 0; d < dataBlocks; d += 1, pos += O) {
       const address = reader.address(indexBlock, pos);
-      if (address !== null) await readDataBlock(address, elements);
+      if (address !== null) readDataBlock(address, elements);
     }
   }
   for (let s = indexSuperBlocks; s < superBlocks; s += 1, pos += O) {
@@ -512,11 +524,11 @@ async function walkExtensibleArray(reader: Reader, headerAddress: number, chunkB
     const { dataBlocks, elements } = superBlock(s);
     if (elements > perPage) throw new Error("paged extensible array data block");
     const start = blockPrefix + offsetWidth;
-    const block = await reader.bytes(address, start + dataBlocks * O);
+    const block = reader.bytes(address, start + dataBlocks * O);
     if (block.subarray(0, 4).toString("latin1") !== "EASB") throw new Error("not an extensible array super block");
     for (let d = 0; d < dataBlocks; d += 1) {
       const dataAddress = reader.address(block, start + d * O);
-      if (dataAddress !== null) await readDataBlock(dataAddress, elements);
+      if (dataAddress !== null) readDataBlock(dataAddress, elements);
     }
   }
   return { storedBytes: tally.bytes, writtenChunks: tally.count };
@@ -532,10 +544,10 @@ function encodedSize(max: number): number {
  * size, so the header's record count is enough; filtered chunks (type 11) carry their stored size
  * in each record, which needs a walk of every node (records live in internal nodes too).
  */
-async function v2BtreeFacts(reader: Reader, headerAddress: number, chunkBytes: number, rank: number): Promise<Omit<Facts, "layout">> {
+function v2BtreeFacts(reader: Reader, headerAddress: number, chunkBytes: number, rank: number): Omit<Facts, "layout"> {
   const O = reader.offsetSize;
   const L = reader.lengthSize;
-  const header = await reader.bytes(headerAddress, 16 + O + 2 + L + 4);
+  const header = reader.bytes(headerAddress, 16 + O + 2 + L + 4);
   if (header.subarray(0, 4).toString("latin1") !== "BTHD") throw new Error("not a v2 B-tree header");
   const type = header[5]!;
   const nodeSize = header.readUInt32LE(6);
@@ -575,7 +587,7 @@ async function v2BtreeFacts(reader: Reader, headerAddress: number, chunkBytes: n
   while (pending.length > 0) {
     const node = pending.pop()!;
     const pointers = node.depth > 0 ? node.records + 1 : 0;
-    const data = await reader.bytes(node.address, 6 + node.records * recordSize + pointers * pointerSize(node.depth));
+    const data = reader.bytes(node.address, 6 + node.records * recordSize + pointers * pointerSize(node.depth));
     const signature = data.subarray(0, 4).toString("latin1");
     if (signature !== (node.depth > 0 ? "BTIN" : "BTLF")) throw new Error("bad v2 B-tree node");
     tally(data, node.records);
