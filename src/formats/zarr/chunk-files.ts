@@ -1,69 +1,68 @@
 import type { StorageFacts } from "../dataset.js";
 import type { ChunkKeyEncoding } from "./metadata.js";
-import { joinKey, type StoreAccess } from "./store-access.js";
+import { joinKey, type SizeTally, type StoreAccess } from "./store-access.js";
 
-const INDEX = /^(0|[1-9]\d*)$/;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const END = -1;
 
-/** The grid index named by `name` when it is a valid index below `limit`; otherwise -1. */
-function indexIn(name: string, limit: number): number {
-  if (!INDEX.test(name)) return -1;
-  const index = Number(name);
-  return index < limit ? index : -1;
+/**
+ * True when `name`, from character `start` on, is grid indices for `axes` of `grid` joined by the
+ * character code `separator` ("3.0.12"): decimal, no leading zeros, each below its axis' size.
+ * A hand-written scan: a million names take ~0.1 s, ten times less than split + regex.
+ */
+export function isGridKey(name: string, start: number, separator: number, grid: readonly number[], firstAxis = 0, axes = grid.length - firstAxis): boolean {
+  let axis = firstAxis;
+  const lastAxis = firstAxis + axes;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i <= name.length; i++) {
+    const char = i < name.length ? name.charCodeAt(i) : END;
+    if (char >= DIGIT_0 && char <= DIGIT_9) {
+      if (digits === 1 && value === 0) return false;
+      value = value * 10 + (char - DIGIT_0);
+      digits++;
+      continue;
+    }
+    if (char !== separator && char !== END) return false;
+    if (digits === 0 || axis >= lastAxis || value >= grid[axis]!) return false;
+    axis++;
+    value = 0;
+    digits = 0;
+  }
+  return axis === lastAxis;
 }
+
+const DOT = ".".charCodeAt(0);
 
 /**
  * Count and size the chunk objects (shard objects for sharded arrays) of the array at
- * `arrayKey`, whose object grid is `grid` (chunks per axis). Lists directories and asks for file
+ * `arrayKey`, whose object grid is `grid` (objects per axis). Lists directories and asks for file
  * sizes; never opens a chunk. Only keys that name a cell of the grid count, so metadata files,
  * stray files and chunks left outside a shrunk array are ignored.
  */
 export async function chunkStorage(access: StoreAccess, arrayKey: string, encoding: ChunkKeyEncoding, grid: readonly number[]): Promise<StorageFacts> {
-  const totals = { objects: 0, bytes: 0 };
-  const add = async (dirKey: string, names: readonly string[]): Promise<void> => {
-    if (names.length === 0) return;
-    const sizes = await access.fileSizes(names.map((name) => joinKey(dirKey, name)));
-    totals.objects += names.length;
-    for (const size of sizes) totals.bytes += size;
-  };
-
+  const tally = access.sizeTally();
   if (grid.length === 0) {
-    const name = encoding.kind === "default" ? "c" : "0";
-    const { files } = await access.listDir(arrayKey);
-    await add(arrayKey, files.includes(name) ? [name] : []);
+    tally.add(arrayKey, encoding.kind === "default" ? "c" : "0");
   } else if (encoding.separator === "/") {
     const base = encoding.kind === "default" ? joinKey(arrayKey, "c") : arrayKey;
-    await walkNested(access, base, grid, 0, add);
+    await walkNested(access, tally, base, grid, 0);
   } else {
     const prefix = encoding.kind === "default" ? "c." : "";
-    const { files } = await access.listDir(arrayKey);
-    const chunks = files.filter((name) => {
-      if (!name.startsWith(prefix)) return false;
-      const parts = name.slice(prefix.length).split(".");
-      return parts.length === grid.length && parts.every((part, axis) => indexIn(part, grid[axis]!) >= 0);
-    });
-    await add(arrayKey, chunks);
+    for (const name of await access.listNames(arrayKey)) {
+      if (name.startsWith(prefix) && isGridKey(name, prefix.length, DOT, grid)) tally.add(arrayKey, name);
+    }
   }
-  return { storedBytes: totals.bytes, writtenObjects: totals.objects };
+  const { files, bytes } = await tally.finish();
+  return { storedBytes: bytes, writtenObjects: files };
 }
 
 /** Directories named by grid indices down to the last axis, whose files are the chunks. */
-async function walkNested(
-  access: StoreAccess,
-  dirKey: string,
-  grid: readonly number[],
-  axis: number,
-  add: (dirKey: string, names: readonly string[]) => Promise<void>,
-): Promise<void> {
-  const { files, dirs } = await access.listDir(dirKey);
-  const limit = grid[axis]!;
-  if (axis === grid.length - 1) {
-    await add(
-      dirKey,
-      files.filter((name) => indexIn(name, limit) >= 0),
-    );
-    return;
-  }
-  for (const name of dirs) {
-    if (indexIn(name, limit) >= 0) await walkNested(access, joinKey(dirKey, name), grid, axis + 1, add);
+async function walkNested(access: StoreAccess, tally: SizeTally, dirKey: string, grid: readonly number[], axis: number): Promise<void> {
+  for (const name of await access.listNames(dirKey)) {
+    if (!isGridKey(name, 0, DOT, grid, axis, 1)) continue;
+    if (axis === grid.length - 1) tally.add(dirKey, name);
+    else await walkNested(access, tally, joinKey(dirKey, name), grid, axis + 1);
   }
 }

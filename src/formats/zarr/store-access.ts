@@ -4,6 +4,7 @@ import FileSystemStore from "@zarrita/storage/fs";
 import ZipFileStore from "@zarrita/storage/zip";
 import type { AsyncReadable } from "@zarrita/storage";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
+import { FileSizeSum } from "./file-sizes.js";
 
 /** What a directory of a store holds: file names (with their stored size when it is free to know) and subdirectory names. */
 export interface DirectoryListing {
@@ -28,17 +29,22 @@ export interface StoreAccess {
   readFile(key: string): Promise<Uint8Array | undefined>;
   /** Files and subdirectories of a directory; empty when it does not exist. */
   listDir(key: string): Promise<DirectoryListing>;
-  /** Stored sizes of files (in bytes), in the same order. Never opens the files. */
-  fileSizes(keys: readonly string[]): Promise<number[]>;
+  /** Every name in a directory, files and subdirectories alike; empty when it is not a directory. */
+  listNames(key: string): Promise<string[]>;
+  /** A running sum of stored file sizes (never opening the files). */
+  sizeTally(): SizeTally;
   close(): Promise<void>;
+}
+
+export interface SizeTally {
+  /** Count the file `name` in directory `dirKey` if it exists and is a file. */
+  add(dirKey: string, name: string): void;
+  finish(): Promise<{ files: number; bytes: number }>;
 }
 
 export function joinKey(...parts: readonly string[]): string {
   return parts.filter((part) => part !== "").join("/");
 }
-
-/** How many stat calls are in flight at once while summing chunk file sizes. */
-const STAT_CONCURRENCY = 128;
 
 export class DirectoryStoreAccess implements StoreAccess {
   readonly location: string;
@@ -95,24 +101,26 @@ export class DirectoryStoreAccess implements StoreAccess {
     return { files, dirs };
   }
 
-  async fileSizes(keys: readonly string[]): Promise<number[]> {
-    const sizes = new Array<number>(keys.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < keys.length) {
-        const index = next++;
-        const key = keys[index]!;
-        try {
-          sizes[index] = (await stat(this.#fsPath(key))).size;
-        } catch (err) {
-          // A chunk deleted between listing and stat is simply not there any more.
-          if ((err as NodeJS.ErrnoException).code === "ENOENT") sizes[index] = 0;
-          else throw fromSystemError(err, this.describeKey(key));
-        }
-      }
+  async listNames(key: string): Promise<string[]> {
+    // opendir with a large buffer costs a quarter of readdir's CPU time on a million entries.
+    const names: string[] = [];
+    try {
+      const dir = await opendir(this.#fsPath(key), { bufferSize: 4096 });
+      for await (const entry of dir) names.push(entry.name);
+      return names;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return [];
+      throw fromSystemError(err, this.describeKey(key));
+    }
+  }
+
+  sizeTally(): SizeTally {
+    const sum = new FileSizeSum();
+    return {
+      add: (dirKey, name) => sum.add(this.#fsPath(dirKey), name),
+      finish: () => sum.finish(),
     };
-    await Promise.all(Array.from({ length: Math.min(STAT_CONCURRENCY, keys.length) }, worker));
-    return sizes;
   }
 
   async close(): Promise<void> {}
@@ -230,8 +238,22 @@ export class ZipStoreAccess implements StoreAccess {
     return dir ? { files: dir.files, dirs: [...dir.dirs] } : { files: [], dirs: [] };
   }
 
-  async fileSizes(keys: readonly string[]): Promise<number[]> {
-    return keys.map((key) => this.#files.get(key) ?? 0);
+  async listNames(key: string): Promise<string[]> {
+    const dir = this.#dirs.get(key);
+    return dir ? [...dir.files, ...dir.dirs] : [];
+  }
+
+  sizeTally(): SizeTally {
+    const tally = { files: 0, bytes: 0 };
+    return {
+      add: (dirKey, name) => {
+        const size = this.#files.get(joinKey(dirKey, name));
+        if (size === undefined) return;
+        tally.files++;
+        tally.bytes += size;
+      },
+      finish: async () => tally,
+    };
   }
 
   async close(): Promise<void> {
