@@ -103,11 +103,16 @@ export function translateHdf5Error(err: unknown, reported: string, doing: string
   if (/truncated file|addr overflow|end of file|eof/i.test(text)) {
     return new ChunkwiseError("TruncatedError", `${doing}: the file is truncated or damaged (${reasons.at(-1)})`, { path: reported, cause: err });
   }
-  if (/checksum|fletcher/i.test(text)) {
-    return new ChunkwiseError("IOError", `${doing}: checksum mismatch, the data is corrupt (${reasons.at(-1)})`, { path: reported, cause: err });
-  }
-  if (/not registered|filter/i.test(text)) {
+  if (/not registered/i.test(text)) {
     return new ChunkwiseError("UnsupportedError", `${doing}: ${reasons.at(-1)}`, { path: reported, cause: err });
+  }
+  if (/checksum|fletcher|filter returned failure|pipeline/i.test(text)) {
+    // Every filter was checked to be built in before reading: a failing one means corrupt data.
+    return new ChunkwiseError(
+      "IOError",
+      `${doing}: a chunk failed to decode — checksum mismatch or corrupt compressed data (${reasons.at(-1)})`,
+      { path: reported, cause: err },
+    );
   }
   if (/signature|not an hdf5 file|file signature/i.test(text)) {
     return new ChunkwiseError("NotADatasetError", `${doing}: not a valid HDF5 file (${reasons.at(-1)})`, { path: reported, cause: err });

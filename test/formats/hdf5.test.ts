@@ -1,4 +1,4 @@
-import { chmod, copyFile, mkdtemp, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -272,7 +272,10 @@ describe("netCDF-4 written by ncgen -4 (ncgen.nc)", () => {
   it("lists variables with chunking, endianness and types from the CDL", async () => {
     const ds = await openHdf5(fixture("netcdf", "ncgen.nc"));
     const arrays = new Map((await ds.listArrays()).map((a) => [a.path, a]));
-    expect([...arrays.keys()]).toEqual(["/big", "/inner/values", "/label", "/temp", "/time", "/x"]);
+    expect([...arrays.keys()]).toEqual(["/big", "/inner/values", "/label", "/s", "/temp", "/time", "/x"]);
+    // a 2-D coordinate variable is a dimension scale without DIMENSION_LIST: its second axis is
+    // named through _Netcdf4Coordinates → the _Netcdf4Dimid of x
+    expect(arrays.get("/s")!.dimensionNames).toEqual(["s", "x"]);
     expect(facts(arrays.get("/temp")!)).toEqual({
       shape: [6, 10], dtype: "<i2", dimensionNames: ["time", "x"], chunks: [2, 5], codecs: ["shuffle", "deflate"],
       fillValue: -999, storedBytes: 121, writtenObjects: 6, readable: true,
@@ -349,6 +352,29 @@ describe("bad HDF5 input", () => {
     try {
       const err = await rejection(openHdf5(file));
       expect(err.tag).toBe("PermissionError");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a chunk whose fletcher32 checksum fails is an IOError naming the file, and other chunks still read", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "chunkwise-hdf5-"));
+    const file = path.join(dir, "corrupt.h5");
+    try {
+      const bytes = await readFile(fixture("hdf5", "climate.h5"));
+      // /fletcher's chunk 0 holds float32 0..99 uncompressed: flip a byte inside it
+      const needle = Buffer.from(Float32Array.from({ length: 100 }, (_, i) => i).buffer);
+      const at = bytes.indexOf(needle);
+      expect(at).toBeGreaterThan(0);
+      bytes[at + 200] ^= 0xff;
+      await writeFile(file, bytes);
+      const ds = await openHdf5(file);
+      const err = await rejection(ds.readChunk("/fletcher", [0]));
+      expect(err.tag).toBe("IOError");
+      expect(err.path).toBe(file);
+      expect(err.message).toContain("checksum");
+      expect(Array.from((await ds.readChunk("/fletcher", [1])).values as Float32Array).slice(0, 2)).toEqual([100, 101]);
+      await ds.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
