@@ -103,7 +103,7 @@ export class ZarrWriter implements DatasetWriter {
   async finalize(): Promise<void> {
     const nodes: { path: string; documents: { name: string; content: unknown }[] }[] = [
       ...[...this.arrays.values()].map((array) => ({ path: array.spec.path, documents: this.layout.arrayDocuments(array) })),
-      ...this.groups.filter((group) => !this.arrays.has(group.path)).map((group) => ({ path: group.path, documents: this.layout.groupDocuments(group) })),
+      ...this.groupsWithAncestors().map((group) => ({ path: group.path, documents: this.layout.groupDocuments(group) })),
     ];
     const depth = (p: string): number => nodeSegments(p).length;
     nodes.sort((a, b) => depth(b.path) - depth(a.path) || a.path.localeCompare(b.path));
@@ -116,6 +116,19 @@ export class ZarrWriter implements DatasetWriter {
       throw fromSystemError(err, stagingDir);
     });
     await rmdir(stagingDir).catch(() => undefined);
+  }
+
+  /** The staged groups plus every ancestor of a node that was not staged (as an empty group), so readers can walk down from the root. */
+  private groupsWithAncestors(): GroupDescription[] {
+    const groups = new Map(this.groups.filter((group) => !this.arrays.has(group.path)).map((group) => [group.path, group]));
+    for (const node of [...this.arrays.keys(), ...groups.keys()]) {
+      const segments = nodeSegments(node);
+      for (let depth = 0; depth < segments.length; depth++) {
+        const ancestor = `/${segments.slice(0, depth).join("/")}`;
+        if (!groups.has(ancestor) && !this.arrays.has(ancestor)) groups.set(ancestor, { path: ancestor, attributes: {} });
+      }
+    }
+    return [...groups.values()];
   }
 
   async close(): Promise<void> {
