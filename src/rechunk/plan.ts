@@ -17,8 +17,8 @@
  *   and target chunks (always feasible: I = gcd(S, T) makes both stages' blocks one chunk) by
  *   the cost model: fewer, larger intermediate chunks win unless their blocks do not fit.
  * - Blocks are then grown (consolidated) from the last axis towards the first, by whole aligned
- *   steps, up to the per-task budget while leaving at least 2 tasks per thread, so per-task
- *   overhead stays small without starving the threads.
+ *   steps, up to the per-task budget (and at most MAX_TASK_BLOCK_BYTES) while leaving at least 2
+ *   tasks per thread, so per-task overhead stays small without starving the threads.
  *
  * Nothing here enumerates chunks: counts are products over axes, so planning a target of
  * millions of chunks takes microseconds. Tasks, and the chunks inside a task, are enumerated
@@ -90,6 +90,13 @@ export interface RechunkPlan {
 /** Decoded + encoded copies of one read chunk and of one write unit held while a task works. */
 const CHUNK_COPIES = 2;
 
+/**
+ * Blocks grow no larger than this (unless the smallest aligned block is larger): bigger blocks
+ * save nothing once every chunk is read once, and smaller ones keep progress, the journal's
+ * granularity and the work lost to a crash fine-grained.
+ */
+export const MAX_TASK_BLOCK_BYTES = 256 * 2 ** 20;
+
 /** A contiguous source is read in slabs of at most this many bytes (at least one row of the block). */
 export const CONTIGUOUS_SLAB_BYTES = 4 * 2 ** 20;
 
@@ -145,7 +152,7 @@ function planStage(input: StageInput, index: number, from: StagePlan["from"], to
   if (taskMemory(product(block), input) > input.budget) return null;
   // An upper bound of what a task holds besides its block (a contiguous source's slab counts in full).
   const fixed = taskMemory(0, input) + (readChunks === null ? CHUNK_COPIES * CONTIGUOUS_SLAB_BYTES : 0);
-  const maxElements = Math.floor((input.budget - fixed) / input.itemSize);
+  const maxElements = Math.floor(Math.min(input.budget - fixed, MAX_TASK_BLOCK_BYTES) / input.itemSize);
   for (let axis = ndim - 1; axis >= 0; axis--) {
     const n = shape[axis]!;
     const step = steps[axis]!;
