@@ -96,7 +96,7 @@ describe("inspect on bad input", () => {
     expect(tas.unreadable_reason).toContain("made-up-codec");
     expect(tas.codecs.find((c: { name: string }) => c.name === "made-up-codec").supported).toBe(false);
     const human = await runCli(["inspect", store]);
-    expect(human.stdout).toContain("made-up-codec[unsupported]");
+    expect(human.stdout).toContain("made-up-codec(3)[unsupported]");
   });
 
   it("a truncated HDF5 file → exit 3", async () => {
@@ -110,7 +110,7 @@ describe("inspect on bad input", () => {
     chmodSync(file, 0o000);
     chmodSync(scratch, 0o755);
     // root reads anything: run the CLI as an unprivileged user when the tests run as root.
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534, env: { HOME: scratch, XDG_DATA_HOME: scratch, XDG_CACHE_HOME: scratch, XDG_CONFIG_HOME: scratch } } : {};
     const result = await runCli(["inspect", file], asNobody);
     expectOneLineError(result, 3, file, "permission denied");
   });

@@ -16,11 +16,18 @@ export interface CliResult {
  * Run the built CLI (bin/run.js → dist/) as a user would: a subprocess, no TTY, colour off
  * unless the caller's env says otherwise. `npm test` builds dist/ before vitest starts.
  */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...options.env };
+    // An empty value means "unset": Node warns when NO_COLOR and FORCE_COLOR are both present.
+    for (const key of ["NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS", "CI"]) {
+      if (!env[key] || (key === "CI" && options.env?.CI === undefined)) delete env[key];
+    }
     const child = spawn(process.execPath, [path.join(repoRoot, "bin", "run.js"), ...args], {
       cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "", FORCE_COLOR: "", ...options.env },
+      env,
+      uid: options.uid,
+      gid: options.gid,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
