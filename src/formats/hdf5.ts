@@ -51,8 +51,8 @@ export async function openHdf5(location: string, options: OpenHdf5Options = {}):
     if (superblock === null) {
       throw new ChunkwiseError("NotADatasetError", "is not an HDF5 file (no HDF5 signature)", { path: reported });
     }
-    if (superblock.baseAddress + superblock.eofAddress > size) {
-      const expected = Number.isFinite(superblock.eofAddress) ? `${superblock.baseAddress + superblock.eofAddress} bytes` : "more bytes";
+    if (superblock.eofAddress > size) {
+      const expected = Number.isFinite(superblock.eofAddress) ? `${superblock.eofAddress} bytes` : "more bytes";
       throw new ChunkwiseError("TruncatedError", `truncated HDF5 file: its superblock says ${expected}, the file has ${size}`, {
         path: reported,
       });

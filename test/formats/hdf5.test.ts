@@ -200,6 +200,21 @@ describe("HDF5 chunk indexes of libver='latest' files (latest.h5)", () => {
   });
 });
 
+describe("an HDF5 file behind a 512-byte user block (userblock.h5)", () => {
+  it("opens by content and reads storage facts at addresses relative to the superblock", async () => {
+    const ds = await openDataset(fixture("hdf5", "userblock.h5"));
+    const arrays = new Map((await ds.listArrays()).map((a) => [a.path, a]));
+    expect(facts(arrays.get("/x")!)).toEqual({
+      shape: [100], dtype: "<i4", dimensionNames: null, chunks: [10], codecs: ["deflate"], fillValue: 0,
+      storedBytes: 337, writtenObjects: 10, readable: true,
+    });
+    expect(arrays.get("/c")!.fillValue).toBe(5.5);
+    expect(arrays.get("/c")!.storage).toEqual({ storedBytes: 80, writtenObjects: 1 });
+    expect(Array.from((await ds.readChunk("/x", [9])).values as Int32Array).slice(-2)).toEqual([98, 99]);
+    await ds.close();
+  });
+});
+
 describe("a large contiguous dataset that was never written (contiguous_big.h5)", () => {
   it("lists with chunks null, its full shape, and no storage allocated, from a tiny file", async () => {
     const ds = await openHdf5(fixture("hdf5", "contiguous_big.h5"));

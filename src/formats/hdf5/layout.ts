@@ -68,7 +68,7 @@ class Reader {
   /** Up to `length` bytes: fewer where the file ends. */
   bytesAtMost(address: number, length: number): Buffer {
     const buffer = Buffer.alloc(length);
-    const bytesRead = readSync(this.fd, buffer, 0, length, this.superblock.baseAddress + address);
+    const bytesRead = readSync(this.fd, buffer, 0, length, this.superblock.position + address);
     return buffer.subarray(0, bytesRead);
   }
 

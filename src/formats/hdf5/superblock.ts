@@ -8,12 +8,18 @@ const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 export interface Superblock {
   readonly version: number;
-  /** Absolute position of the superblock (the user block size); every address is relative to baseAddress. */
+  /**
+   * Where the superblock sits (0, or the user block size). Object addresses count from here: the
+   * library rebases onto the superblock whatever the stored base-address field says (h5py's
+   * version-0 superblocks behind a user block store 0 there).
+   */
   readonly position: number;
   readonly sizeOfOffsets: number;
   readonly sizeOfLengths: number;
-  readonly baseAddress: number;
-  /** End-of-file address relative to the base address: the file must be at least base + eof bytes long. */
+  /**
+   * The end-of-file address: the file must be at least this long. Measured on h5py files with and
+   * without a user block (superblock v0 and v3), it counts from the start of the file.
+   */
   readonly eofAddress: number;
 }
 
@@ -35,7 +41,7 @@ export async function readSuperblock(handle: FileHandle, fileSize: number): Prom
   for (let position = 0; position + 8 <= fileSize; position = position === 0 ? 512 : position * 2) {
     const { bytesRead } = await handle.read(head, 0, head.length, position);
     if (bytesRead < 8 || !head.subarray(0, 8).equals(SIGNATURE)) continue;
-    if (bytesRead < 12) return { version: -1, position, sizeOfOffsets: 8, sizeOfLengths: 8, baseAddress: position, eofAddress: Infinity };
+    if (bytesRead < 12) return { version: -1, position, sizeOfOffsets: 8, sizeOfLengths: 8, eofAddress: Infinity };
     const version = head[8]!;
     let sizeOfOffsets: number;
     let sizeOfLengths: number;
@@ -45,21 +51,20 @@ export async function readSuperblock(handle: FileHandle, fileSize: number): Prom
       sizeOfOffsets = head[13]!;
       sizeOfLengths = head[14]!;
       addressStart = version === 0 ? 24 : 28;
-      eofIndex = 2; // base, free-space info, end of file, driver info
+      eofIndex = 2; // addresses: base, free-space info, end of file, driver info
     } else {
       sizeOfOffsets = head[9]!;
       sizeOfLengths = head[10]!;
       addressStart = 12;
-      eofIndex = 2; // base, superblock extension, end of file, root object header
+      eofIndex = 2; // addresses: base, superblock extension, end of file, root object header
     }
     const eofOffset = addressStart + eofIndex * sizeOfOffsets;
     if (![2, 4, 8].includes(sizeOfOffsets) || eofOffset + sizeOfOffsets > bytesRead) {
       // A superblock cut short or garbled: the file cannot hold a valid end-of-file address.
-      return { version, position, sizeOfOffsets: 8, sizeOfLengths: 8, baseAddress: position, eofAddress: Infinity };
+      return { version, position, sizeOfOffsets: 8, sizeOfLengths: 8, eofAddress: Infinity };
     }
-    const baseAddress = readUint(head, addressStart, sizeOfOffsets) ?? 0;
     const eofAddress = readUint(head, eofOffset, sizeOfOffsets) ?? Infinity;
-    return { version, position, sizeOfOffsets, sizeOfLengths, baseAddress, eofAddress };
+    return { version, position, sizeOfOffsets, sizeOfLengths, eofAddress };
   }
   return null;
 }
