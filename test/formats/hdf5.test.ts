@@ -60,7 +60,7 @@ describe("HDF5 file written by h5py (climate.h5)", () => {
       codecs: ["shuffle", "deflate"], fillValue: 1e20, storedBytes: 38278, writtenObjects: 48, readable: true,
     });
     expect(f("/counts")).toEqual({
-      shape: [50, 30], dtype: "<i2", dimensionNames: null, chunks: [4, 4], codecs: [], fillValue: 0,
+      shape: [50, 30], dtype: "<i2", dimensionNames: ["row", "col"], chunks: [4, 4], codecs: [], fillValue: 0,
       storedBytes: 3328, writtenObjects: 104, readable: true,
     });
     expect(f("/contiguous")).toMatchObject({ shape: [200, 100], dtype: "<f8", chunks: null, storedBytes: 160000, writtenObjects: 1 });
