@@ -8,10 +8,11 @@ import { ChunkwiseError } from "../errors.js";
  * - `along`: each task needs the whole extent of these axes (time-series analysis, groupby/resample
  *   over time, FFT or rolling along an axis). Compute chunks span them fully.
  * - `slice`: reads of one index along `axis` at a time, the full extent of every other axis (one map
- *   per time step). A pass reads every index once.
+ *   per time step). A pass reads every index once, the reads spread over all threads.
  * - `point`: reads of the full extent of `axis` at a single position of every other axis (the time
- *   series at one grid point). Compute chunks span `axis` fully, as for `along`; the storage cost is
- *   counted per read, not per pass.
+ *   series at one grid point), one at a time, each as fast as possible: the storage cost is counted
+ *   per read, with the read's chunks fetched in parallel. A point read holds only the chunks it
+ *   touches, so it puts no constraint on compute chunks (they are advised as for `full`).
  */
 export type AccessPattern =
   | { readonly kind: "full" }
@@ -93,14 +94,7 @@ function usage(pattern: string): ChunkwiseError {
 
 /** Axes a compute chunk must span fully under this pattern. */
 export function fullExtentAxes(access: AccessPattern): readonly number[] {
-  switch (access.kind) {
-    case "along":
-      return access.axes;
-    case "point":
-      return [access.axis];
-    default:
-      return [];
-  }
+  return access.kind === "along" ? access.axes : [];
 }
 
 /** `along=time,lat`, `slice=time`, `point=time`, `full`: the canonical spelling, names where known. */

@@ -1,4 +1,4 @@
-import { type AccessPattern, type DimensionNames, fullExtentAxes } from "./access.js";
+import { type AccessPattern, type DimensionNames, axisLabel, fullExtentAxes } from "./access.js";
 import type { CostModel } from "./cost-model.js";
 import { type Finding, type FindingFilters, type FindingId, type Severity, SEVERITY_RANK, evaluateFindings } from "./findings.js";
 import { type GuesserId, allGuesses } from "./guessers.js";
@@ -14,6 +14,8 @@ export interface AdviceArray {
   readonly path: string;
   readonly format: "zarr2" | "zarr3" | "hdf5" | "netcdf4";
   readonly shape: readonly number[];
+  /** Canonical dtype name (float32, int16, …). */
+  readonly dtype: string;
   readonly itemSize: number;
   readonly dimensionNames: DimensionNames;
   /** Null: contiguous. */
@@ -83,6 +85,12 @@ export interface ArrayAdvice {
   readonly verdict: { readonly level: VerdictLevel; readonly text: string };
 }
 
+/**
+ * Layouts predicted within 5 % of each other count as equally fast (the figures are estimates; edge
+ * padding alone moves them by a few per cent); the squarest, then the one with fewest objects, wins.
+ */
+export const STORAGE_TIE_TOLERANCE = 0.05;
+
 /** A rewrite must make the workload at least this much faster per unit to be worth proposing. */
 export const MIN_STORAGE_GAIN = 0.1;
 
@@ -90,13 +98,29 @@ function modelArray(array: AdviceArray, storageChunks: readonly number[] | null 
   return { shape: array.shape, itemSize: array.itemSize, storageChunks };
 }
 
-function compareWorkload(a: WorkloadCost, b: WorkloadCost): number {
-  if (a.feasible !== b.feasible) return a.feasible ? -1 : 1;
-  const fastest = Math.min(a.seconds, b.seconds);
-  const tie = Math.abs(a.seconds - b.seconds) <= fastest * DEFAULT_TIE_TOLERANCE;
-  if (!tie) return a.seconds - b.seconds;
-  if (a.objectCount !== b.objectCount) return a.objectCount - b.objectCount;
-  return (a.storageChunks ?? []).join(",").localeCompare((b.storageChunks ?? []).join(","));
+/**
+ * How far from square a chunk is on the axes it splits (axes taken whole do not count): the ratio
+ * of its longest to its shortest such extent. Square chunks serve access patterns other than the
+ * stated one least badly, so among equally fast layouts the squarest wins.
+ */
+export function elongation(shape: readonly number[], chunks: readonly number[] | null): number {
+  if (chunks === null) return 1;
+  const split = chunks.filter((c, axis) => c < shape[axis]!);
+  return split.length < 2 ? 1 : Math.max(...split) / Math.min(...split);
+}
+
+function compareWorkload(shape: readonly number[]) {
+  return (a: WorkloadCost, b: WorkloadCost): number => {
+    if (a.feasible !== b.feasible) return a.feasible ? -1 : 1;
+    const fastest = Math.min(a.seconds, b.seconds);
+    const tie = Math.abs(a.seconds - b.seconds) <= fastest * STORAGE_TIE_TOLERANCE;
+    if (!tie) return a.seconds - b.seconds;
+    const ea = elongation(shape, a.storageChunks);
+    const eb = elongation(shape, b.storageChunks);
+    if (ea !== eb) return ea - eb;
+    if (a.objectCount !== b.objectCount) return a.objectCount - b.objectCount;
+    return (a.storageChunks ?? []).join(",").localeCompare((b.storageChunks ?? []).join(","));
+  };
 }
 
 /**
@@ -112,7 +136,7 @@ export function planStorage(array: AdviceArray, settings: AdviceSettings): Stora
     (chunks) => array.storageChunks === null || chunks.some((c, axis) => c !== array.storageChunks![axis]),
   );
   const costs = candidates.map((chunks) => workloadCost(modelArray(array, chunks), settings.access, settings.machine, settings.cost, options));
-  const best = costs.length === 0 ? null : [...costs].sort(compareWorkload)[0]!;
+  const best = costs.length === 0 ? null : [...costs].sort(compareWorkload(array.shape))[0]!;
   if (best === null || best.storageChunks === null) {
     return { verdict: "keep", today, best: null, candidates: costs.length, rewrite: null, breakEven: null, shards: null };
   }
@@ -126,11 +150,11 @@ export function planStorage(array: AdviceArray, settings: AdviceSettings): Stora
   return { verdict: needed || (faster && breakEven !== null) ? "rechunk" : "keep", today, best, candidates: costs.length, rewrite, breakEven, shards };
 }
 
-function whyCompute(guess: ComputePrediction, ours: ComputePrediction | null, access: AccessPattern, shape: readonly number[], limit: number): string {
+function whyCompute(guess: ComputePrediction, ours: ComputePrediction | null, access: AccessPattern, array: AdviceArray, limit: number): string {
+  const missing = fullExtentAxes(access).filter((axis) => guess.chunks[axis]! < array.shape[axis]!);
+  if (missing.length > 0) return `does not span all of ${missing.map((axis) => axisLabel(axis, array.dimensionNames)).join(", ")}: the job must rechunk inside the graph`;
   if (ours === null) return "no aligned shape fits; see no-feasible-shape";
   if (guess.chunks.every((c, axis) => c === ours.chunks[axis])) return "same choice";
-  const missing = fullExtentAxes(access).filter((axis) => guess.chunks[axis]! < shape[axis]!);
-  if (missing.length > 0) return `does not span the access pattern's axes (${missing.join(", ")}): the job must rechunk in the graph`;
   if (guess.memoryFraction > limit) return `needs ${(guess.memoryFraction * 100).toFixed(0)} % of worker memory, over the ${(limit * 100).toFixed(0)} % spill threshold`;
   if (!guess.aligned) return `splits storage chunks: decodes ${guess.readAmplification.toFixed(1)}× the data`;
   const ratio = guess.totalSeconds / ours.totalSeconds;
@@ -176,7 +200,7 @@ export function adviseArray(array: AdviceArray, settings: AdviceSettings): Array
   for (const guess of allGuesses(array.shape, array.itemSize, array.storageChunks, seriesAxis)) {
     if (guess.kind === "compute") {
       const p = predictCompute(model, guess.chunks, machine, cost);
-      comparisons.push({ ...guess, seconds: p.totalSeconds, memoryFraction: p.memoryFraction, feasible: p.memoryFraction <= thresholds.memoryFraction, why: whyCompute(p, ours, access, array.shape, thresholds.memoryFraction) });
+      comparisons.push({ ...guess, seconds: p.totalSeconds, memoryFraction: p.memoryFraction, feasible: p.memoryFraction <= thresholds.memoryFraction, why: whyCompute(p, ours, access, array, thresholds.memoryFraction) });
     } else {
       const w = workloadCost(modelArray(array, guess.chunks), access, machine, cost, { memoryLimitFraction: thresholds.memoryFraction });
       comparisons.push({ ...guess, seconds: w.seconds, memoryFraction: w.compute.memoryFraction, feasible: w.feasible, why: whyStorage(w, oursStorage, slots(machine)) });

@@ -93,6 +93,8 @@ interface FindingRule {
 const pct = (value: number) => `${(value * 100).toFixed(value < 0.1 ? 1 : 0)} %`;
 const times = (value: number) => `${value >= 10 ? value.toFixed(0) : value.toFixed(1)}×`;
 const count = (value: number) => value.toLocaleString("en-US");
+/** "1 pass", "3 passes", "1 read", "5 reads" (`unit` is the plural). */
+export const plural = (n: number, unit: "passes" | "reads") => `${n} ${n === 1 ? (unit === "passes" ? "pass" : "read") : unit}`;
 const shapeText = (chunks: readonly number[] | null) => (chunks === null ? "contiguous" : `(${chunks.join(", ")})`);
 const figure = (name: string, value: number, display: string): Figure => ({ name, value, display });
 
@@ -133,7 +135,7 @@ export const FINDING_RULES: readonly FindingRule[] = [
       const needed = smallest.memoryPerWorkerBytes / thresholds.memoryFraction;
       const oneThread = (smallest.chunkBytes * ctx.workingMemoryFactor) / thresholds.memoryFraction;
       const options = [`at least ${formatSize(needed)} per worker`];
-      if (machine.threadsPerWorker > 1) options.push(`1 thread per worker with ${formatSize(oneThread)}`);
+      if (oneThread < needed) options.push(`1 thread per worker with ${formatSize(oneThread)}`);
       if (ctx.storageBest?.feasible && ctx.storageBest.storageChunks) options.push(`storage chunks ${shapeText(ctx.storageBest.storageChunks)}`);
       return {
         figure: figure("memory_fraction", smallest.memoryFraction, `${pct(smallest.memoryFraction)} (${formatSize(smallest.memoryPerWorkerBytes)})`),
@@ -153,12 +155,13 @@ export const FINDING_RULES: readonly FindingRule[] = [
       const unit = today.unit === "read" ? "reads" : "passes";
       const needed = !today.feasible && best.feasible;
       const soon = breakEven !== null && breakEven <= thresholds.breakEvenPasses;
+      const matters = today.seconds >= thresholds.minSeconds;
       return {
-        severity: needed || soon ? "warning" : "info",
-        figure: figure("break_even", breakEven ?? Number.POSITIVE_INFINITY, needed ? "needed" : `${breakEven} ${unit}`),
+        severity: needed || (soon && matters) ? "warning" : "info",
+        figure: figure("break_even", breakEven ?? Number.POSITIVE_INFINITY, needed ? "needed" : plural(breakEven ?? 0, unit)),
         threshold: figure("break_even", thresholds.breakEvenPasses, `${thresholds.breakEvenPasses} ${unit}`),
         message: `for ${formatAccessPattern(ctx.access, ctx.dimensionNames)}, storage chunks ${shapeText(best.storageChunks)} take ${formatDuration(best.seconds)} per ${today.unit} instead of ${formatDuration(today.seconds)}${needed ? " (today no compute chunk fits in memory)" : ""}; the rewrite costs ${formatDuration(ctx.rewrite.seconds)}`,
-        advice: `rechunk the storage to ${shapeText(best.storageChunks)}${ctx.shards ? ` in Zarr v3 shards of ${shapeText(ctx.shards)}` : ""}${breakEven !== null ? `: it pays for itself after ${breakEven} ${unit}` : ""}`,
+        advice: `rechunk the storage to ${shapeText(best.storageChunks)}${ctx.shards ? ` in Zarr v3 shards of ${shapeText(ctx.shards)}` : ""}${breakEven !== null ? `: it pays for itself after ${plural(breakEven, unit)}` : ""}`,
       };
     },
   },
@@ -203,6 +206,7 @@ export const FINDING_RULES: readonly FindingRule[] = [
       const { current, thresholds } = ctx;
       if (current.tasks <= 1 || current.overheadShare <= thresholds.overheadShare) return null;
       return {
+        severity: current.totalSeconds >= thresholds.minSeconds ? "warning" : "info",
         figure: figure("overhead_share", current.overheadShare, pct(current.overheadShare)),
         threshold: figure("overhead_share", thresholds.overheadShare, pct(thresholds.overheadShare)),
         message: `${ctx.currentGiven ? "the given compute chunks" : "one task per storage chunk"} ${shapeText(current.chunks)} of ${formatSize(current.chunkBytes)}: ${pct(current.overheadShare)} of each task is scheduler overhead (${count(current.tasks)} tasks)`,

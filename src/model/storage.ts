@@ -50,7 +50,8 @@ export function workloadUnit(access: AccessPattern): WorkloadUnit {
 /**
  * Cost of the stated workload on a layout. full/along: the best aligned compute chunks' predicted
  * pass (what a Dask job on this layout would take). slice=D: one read per index along D, each
- * touching every chunk its slab crosses. point=D: one read of a whole series along D.
+ * touching every chunk its slab crosses, spread over all threads. point=D: one read of a whole
+ * series along D, its chunks read in parallel.
  */
 export function workloadCost(array: ModelArray, access: AccessPattern, machine: MachineSpec, cost: CostModel, options: WorkloadOptions): WorkloadCost {
   const { shape, itemSize, storageChunks } = array;
@@ -77,13 +78,16 @@ export function workloadCost(array: ModelArray, access: AccessPattern, machine: 
   const read = regionRead(array, region);
   const usedBytes = product(region) * itemSize;
   const threads = slots(machine);
-  const accessSeconds =
-    cost.perTaskOverheadSeconds + (read.chunks * cost.perChunkReadSeconds + read.bytes / cost.throughputBytesPerSecond) / Math.max(1, Math.min(threads, read.chunks));
-  const accesses = access.kind === "slice" ? shape[access.axis]! : 1;
+  const readWork = read.chunks * cost.perChunkReadSeconds + read.bytes / cost.throughputBytesPerSecond;
+  // slice: a pass is one read per index, the reads spread over every thread; point: one read, its chunks fetched in parallel.
+  const seconds =
+    access.kind === "slice"
+      ? shape[access.axis]! * cost.perTaskOverheadSeconds + (shape[access.axis]! * readWork) / threads
+      : cost.perTaskOverheadSeconds + readWork / Math.max(1, Math.min(threads, read.chunks));
   return {
     ...base,
     unit: workloadUnit(access),
-    seconds: accessSeconds * accesses,
+    seconds,
     chunksPerAccess: read.chunks,
     readAmplification: usedBytes === 0 ? 1 : read.bytes / usedBytes,
   };
@@ -106,7 +110,7 @@ export function evenExtent(n: number, extent: number): number {
 
 /**
  * Candidate stored chunk shapes for a workload: for every object size in the guidance band (1, 2,
- * 4, 8, 16 MB compressed, converted with the compression ratio), the pattern's axes fixed (full
+ * 4, 8, 16 MB, compressed and uncompressed), the pattern's axes fixed (full
  * extent for along/point, a few small extents for the slice axis) and the other axes filled four
  * ways — balanced (equal extents, short axes whole, like Dask's auto), proportional to the array
  * (like netCDF's default), trailing axes first (C-order rows, like rechunker's consolidation), and
@@ -117,8 +121,12 @@ export function storageCandidates(array: ModelArray, access: AccessPattern, comp
   const rank = shape.length;
   if (rank === 0 || product(shape) === 0) return [];
   const ratio = Math.max(1, compressionRatio);
-  const sizes = [1e6, 2e6, 4e6, 8e6, 16e6].map((compressed) => Math.max(1, Math.floor((compressed * ratio) / itemSize)));
-  const fixedFull = new Set(fullExtentAxes(access));
+  // Object sizes in the band, compressed (converted with the ratio) and, when data compresses, also
+  // uncompressed: a high ratio must not push chunks past what a task can hold.
+  const bytes = [1e6, 2e6, 4e6, 8e6, 16e6].flatMap((size) => (ratio > 1 ? [size, size * ratio] : [size]));
+  const sizes = [...new Set(bytes.map((size) => Math.max(1, Math.floor(size / itemSize))))].sort((a, b) => a - b);
+  // Series reads (along, point) want the whole series in one chunk.
+  const fixedFull = new Set(access.kind === "point" ? [access.axis] : fullExtentAxes(access));
   const sliceAxis = access.kind === "slice" ? access.axis : null;
   const sliceExtents = sliceAxis === null ? [null] : [1, 2, 4, 8, 16].filter((e) => e <= shape[sliceAxis]!);
   const out = new Map<string, number[]>();

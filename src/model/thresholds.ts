@@ -20,6 +20,8 @@ export interface Thresholds {
   readonly compressionGain: number;
   /** A storage rewrite that pays back within this many passes (or reads) is a warning; later, information. */
   readonly breakEvenPasses: number;
+  /** Workloads predicted to take less than this (seconds per pass, or per read) get only information-level advice on speed. */
+  readonly minSeconds: number;
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -32,6 +34,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   edgeWaste: 0.25,
   compressionGain: 1.5,
   breakEvenPasses: 10,
+  minSeconds: 1,
 };
 
 /** Policy-file spelling of each threshold. */
@@ -45,6 +48,7 @@ export const THRESHOLD_KEYS: Readonly<Record<keyof Thresholds, string>> = {
   edgeWaste: "edge_waste",
   compressionGain: "compression_gain",
   breakEvenPasses: "break_even_passes",
+  minSeconds: "min_seconds",
 };
 
 /** Allowed range of each threshold: [min, max], inclusive. */
@@ -58,4 +62,5 @@ export const THRESHOLD_RANGES: Readonly<Record<keyof Thresholds, readonly [numbe
   edgeWaste: [0, 1],
   compressionGain: [1, Number.MAX_SAFE_INTEGER],
   breakEvenPasses: [0, Number.MAX_SAFE_INTEGER],
+  minSeconds: [0, Number.MAX_SAFE_INTEGER],
 };
