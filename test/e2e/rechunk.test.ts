@@ -1,0 +1,176 @@
+import { existsSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDataset } from "../../src/formats/open.js";
+import { fixture, runCli } from "../helpers/cli.js";
+import { expectSameData, expectSameTree, python } from "../rechunk/helpers.js";
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "chunkwise-rechunk-e2e-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const climateV2 = fixture("zarr2", "climate.zarr");
+const climateNc = fixture("netcdf", "climate.nc");
+
+async function chunksOf(location: string, array: string): Promise<{ chunks: readonly number[] | null; shards: readonly number[] | null }> {
+  const ds = await openDataset(location);
+  try {
+    const d = await ds.describe(array);
+    return { chunks: d.chunks, shards: d.shards };
+  } finally {
+    await ds.close();
+  }
+}
+
+describe("rechunk --dry-run", () => {
+  it("prints the plan as JSON with the predicted time and writes nothing", async () => {
+    const dst = path.join(tmp, "dry.zarr");
+    const r = await runCli(["rechunk", climateV2, dst, "--chunks", "time=-1,lat=8,lon=8", "--max-mem", "1MiB", "--threads", "2", "--dry-run", "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.schema).toBe(1);
+    expect(doc.dry_run).toBe(true);
+    const tas = doc.arrays.find((a: { path: string }) => a.path === "/tas");
+    expect(tas.target_chunks).toEqual([48, 8, 8]);
+    expect(tas.rechunked).toBe(true);
+    expect(tas.plan.stages).toHaveLength(2);
+    expect(tas.plan.stages[1].write_chunks).toEqual([48, 8, 8]);
+    expect(tas.plan.peak_memory_bytes).toBeLessThanOrEqual(2 ** 20);
+    expect(tas.plan.temporary_bytes).toBe(48 * 73 * 144 * 4);
+    expect(doc.totals.predicted_seconds).toBeGreaterThan(0);
+    const lat = doc.arrays.find((a: { path: string }) => a.path === "/lat");
+    expect(lat.rechunked).toBe(false);
+    expect(existsSync(dst)).toBe(false);
+  });
+
+  it("prints a human plan", async () => {
+    const r = await runCli(["rechunk", climateV2, path.join(tmp, "dry2.zarr"), "--chunks", "48,8,8", "--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Plan: .*climate\.zarr \(zarr2\) → .*dry2\.zarr \(zarr2\)/);
+    expect(r.stdout).toMatch(/\/tas\s+48×73×144\s+float32\s+1×73×144\s+48×8×8/);
+    expect(r.stdout).toMatch(/predicted .* \(cost model\)/);
+    expect(r.stdout).toMatch(/dry run: nothing was written/);
+    expect(existsSync(path.join(tmp, "dry2.zarr"))).toBe(false);
+  });
+});
+
+describe("rechunk round trips", () => {
+  it("Zarr v2 → v2, non-multiple chunks, two stages; zarr-python reads the output equal to the source", async () => {
+    const dst = path.join(tmp, "v2v2.zarr");
+    const r = await runCli(["rechunk", climateV2, dst, "--chunks", "time=-1,lat=8,lon=10", "--max-mem", "1MiB", "--threads", "2", "--verify", "full"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/verified \(full\): \d+ of \d+ chunks equal the source/);
+    expect((await chunksOf(dst, "/tas")).chunks).toEqual([48, 8, 10]);
+    expect((await chunksOf(dst, "/lat")).chunks).toEqual([73]);
+    await expectSameData(climateV2, dst);
+    expect(await readdir(dst)).not.toContain(".chunkwise");
+    const py = python(`
+import zarr, numpy as np
+a = zarr.open(${JSON.stringify(climateV2)}, mode="r"); b = zarr.open(${JSON.stringify(dst)}, mode="r")
+assert b["tas"].chunks == (48, 8, 10), b["tas"].chunks
+for name in ["tas", "lat", "lon", "time"]:
+    assert a[name].dtype == b[name].dtype, name
+    assert np.array_equal(a[name][:], b[name][:], equal_nan=True), name
+    assert dict(a[name].attrs) == dict(b[name].attrs), (dict(a[name].attrs), dict(b[name].attrs))
+print("ok")
+`);
+    expect(py.stderr).toBe("");
+    expect(py.stdout.trim()).toBe("ok");
+  });
+
+  it("Zarr v2 → v3 (sharded) → v3", async () => {
+    const v3 = path.join(tmp, "v2v3.zarr");
+    const r1 = await runCli(["rechunk", climateV2, v3, "--format", "zarr3", "--chunks", "time=-1,lat=16,lon=16", "--shards", "time=-1,lat=32,lon=32", "--verify", "full"]);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(await chunksOf(v3, "/tas")).toEqual({ chunks: [48, 16, 16], shards: [48, 32, 32] });
+    await expectSameData(climateV2, v3);
+    const v3v3 = path.join(tmp, "v3v3.zarr");
+    const r2 = await runCli(["rechunk", v3, v3v3, "--chunks", "time=5,lat=-1,lon=-1", "--codec", "zstd:1", "--max-mem", "2MiB", "--verify", "full"]);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(await chunksOf(v3v3, "/tas")).toEqual({ chunks: [5, 73, 144], shards: null });
+    await expectSameData(climateV2, v3v3);
+  });
+
+  it("HDF5/netCDF4 → Zarr v3, groups and coordinates copied as they are", async () => {
+    const dst = path.join(tmp, "nc.zarr");
+    const r = await runCli(["rechunk", climateNc, dst, "--chunks", "time=-1,lat=10,lon=10", "--verify", "full", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.output_format).toBe("zarr3");
+    expect(doc.verification.units_checked).toBe(doc.verification.units_total);
+    expect((await chunksOf(dst, "/tas")).chunks).toEqual([24, 10, 10]);
+    await expectSameData(climateNc, dst);
+  });
+});
+
+describe("rechunk refuses", () => {
+  it("an existing DST unless --overwrite; DST equal to or inside SRC; SRC inside DST", async () => {
+    const dst = path.join(tmp, "exists.zarr");
+    await mkdir(dst);
+    await writeFile(path.join(dst, ".zgroup"), '{"zarr_format": 2}');
+    const r = await runCli(["rechunk", climateV2, dst, "--chunks", "48,8,8"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already exists; pass --overwrite .* or --resume/);
+    const ok = await runCli(["rechunk", climateV2, dst, "--chunks", "48,8,8", "--overwrite"]);
+    expect(ok.code, ok.stderr).toBe(0);
+
+    const same = await runCli(["rechunk", climateV2, climateV2, "--chunks", "48,8,8", "--overwrite"]);
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/DST is the same as SRC/);
+    const insideSrc = await runCli(["rechunk", climateV2, path.join(climateV2, "sub.zarr"), "--chunks", "48,8,8"]);
+    expect(insideSrc.code).toBe(2);
+    expect(insideSrc.stderr).toMatch(/DST is inside SRC/);
+    const srcCopy = path.join(tmp, "outer", "src.zarr");
+    await cp(climateV2, srcCopy, { recursive: true });
+    const srcInside = await runCli(["rechunk", srcCopy, path.join(tmp, "outer"), "--chunks", "48,8,8", "--overwrite", "--format", "zarr2"]);
+    expect(srcInside.code).toBe(2);
+    expect(srcInside.stderr).toMatch(/SRC is inside DST/);
+    expect(existsSync(path.join(srcCopy, "tas", ".zarray"))).toBe(true);
+  });
+
+  it("--overwrite never deletes a directory that is not a Zarr store", async () => {
+    const dst = path.join(tmp, "precious");
+    await mkdir(dst);
+    await writeFile(path.join(dst, "thesis.tex"), "…");
+    const r = await runCli(["rechunk", climateV2, dst, "--chunks", "48,8,8", "--overwrite", "--format", "zarr2"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/holds no Zarr store; --overwrite refuses to delete it/);
+    expect(existsSync(path.join(dst, "thesis.tex"))).toBe(true);
+  });
+
+  it("bad flags with exit 2", async () => {
+    const both = await runCli(["rechunk", climateV2, path.join(tmp, "x.zarr"), "--chunks", "1,2,3", "--auto"]);
+    expect(both.code).toBe(2);
+    const neither = await runCli(["rechunk", climateV2, path.join(tmp, "x.zarr")]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/--chunks SPEC or --auto/);
+    const badName = await runCli(["rechunk", climateV2, path.join(tmp, "x.zarr"), "--chunks", "depth=3"]);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/fits no array here/);
+    const shardsV2 = await runCli(["rechunk", climateV2, path.join(tmp, "x.zarr"), "--chunks", "48,8,8", "--shards", "48,16,16"]);
+    expect(shardsV2.code).toBe(2);
+    expect(shardsV2.stderr).toMatch(/--shards needs Zarr v3 output/);
+    expect(existsSync(path.join(tmp, "x.zarr"))).toBe(false);
+  });
+});
+
+describe("rechunk --verify", () => {
+  it("a changed chunk fails verification with exit 1, naming the chunk", async () => {
+    const dst = path.join(tmp, "tamper.zarr");
+    const r = await runCli(["rechunk", climateV2, dst, "--chunks", "time=-1,lat=8,lon=8", "--codec", "none", "--format", "zarr2", "--verify", "none"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/not verified/);
+    // Overwrite chunk (0, 1, 2) with other values of the same size (uncompressed, so still decodable).
+    await writeFile(path.join(dst, "tas", "0.1.2"), Buffer.alloc(48 * 8 * 8 * 4, 7));
+    const check = await runCli(["rechunk", climateV2, dst, "--chunks", "time=-1,lat=8,lon=8", "--codec", "none", "--format", "zarr2", "--resume", "--verify", "full"]);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toMatch(/verification failed: \/tas chunk \[0, 1, 2\] differs from the source/);
+  });
+});
