@@ -39,7 +39,7 @@ export interface ProbeOptions {
   readonly onProgress?: (progress: ProbeProgress) => void;
 }
 
-export type ProbeStep = "open" | "overhead" | "sweep" | "spill" | "done";
+export type ProbeStep = "overhead" | "sweep" | "spill" | "done";
 
 export interface ProbeProgress {
   readonly step: ProbeStep;
@@ -138,7 +138,6 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
   const kernel = options.kernel ?? "mean";
   const notes: string[] = [];
 
-  report("open", `opening ${location}`);
   const dataset = await openDataset(location);
   let description: ArrayDescription;
   try {
