@@ -245,10 +245,9 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
         array: description.path,
         shape,
         itemSize,
-        candidates,
+        measured: measuredSizes.map((m) => ({ chunks: m.chunks, bytes: m.bytes, seconds: median(points.filter((p) => p.bytes === m.bytes).map((p) => p.seconds)) })),
         threads,
         memoryLimit,
-        secondsPerTask: (bytes) => Math.max(1e-4, fit.fixedSeconds + (fit.secondsPerByte ?? 0) * bytes),
         seconds: Math.max(0.3, 0.75 * left()),
         spillDirectory: options.spillDirectory,
         record,
@@ -344,26 +343,26 @@ interface SpillSetup {
   readonly array: string;
   readonly shape: readonly number[];
   readonly itemSize: number;
-  readonly candidates: readonly number[][];
+  /** The sweep's sizes with their measured median worker seconds per task. */
+  readonly measured: readonly { readonly chunks: number[]; readonly bytes: number; readonly seconds: number }[];
   readonly threads: number;
   readonly memoryLimit: number;
-  /** Predicted worker seconds of a task over `bytes` (from the sweep's fit). */
-  readonly secondsPerTask: (bytes: number) => number;
   readonly seconds: number;
   readonly spillDirectory: string | undefined;
   readonly record: (name: string, run: RunResult) => void;
 }
 
 async function measureSpill(scheduler: Scheduler, setup: SpillSetup): Promise<SpillMeasurement | null> {
-  const { shape, itemSize, candidates, threads } = setup;
-  // Chunks of a few MiB, so that the working set is many tasks.
-  const sized = candidates.map((c) => ({ chunks: c, bytes: product(c) * itemSize }));
-  const chunk = [...sized].reverse().find((c) => c.bytes <= 8 * 2 ** 20) ?? sized[0]!;
+  const { shape, itemSize, threads } = setup;
+  // The largest measured chunk up to 8 MiB, so that the working set is many tasks of known cost.
+  const measured = setup.measured.filter((m) => Number.isFinite(m.seconds));
+  const chunk = [...measured].reverse().find((c) => c.bytes <= 8 * 2 ** 20) ?? measured[0];
+  if (chunk === undefined) return null;
   // Two timed runs plus a warm-up; a task costs its read and copy, and about as much again to
   // spill and read back (local disk, page cache): keep both runs within the step's time.
-  const perTask = 2 * setup.secondsPerTask(chunk.bytes);
+  const perTask = 2 * Math.max(1e-4, chunk.seconds);
   const maxTasks = Math.floor(Math.min(256 * 2 ** 20, 0.25 * setup.memoryLimit) / chunk.bytes);
-  const tasks = Math.min(maxTasks, Math.max(8, Math.floor(((setup.seconds / 2.5) * threads) / perTask)));
+  const tasks = Math.min(maxTasks, Math.max(6, Math.floor(((setup.seconds / 2.5) * threads) / perTask)));
   if (tasks < 4 || tasks * chunk.bytes < 4 * 2 ** 10) return null;
   const regions = sampleRegions(shape, chunk.chunks, tasks);
   const persistGraph = (n: number, tag: string): TaskSpec[] => Array.from({ length: n }, (_, i) => {

@@ -50,6 +50,7 @@ export function fitCost(points: readonly FitPoint[]): CostFit {
   if (medians.length === 0) throw new Error("no points to fit");
   let slope: number | null = null;
   let fixed: number;
+  let clipped = false;
   if (medians.length >= 2) {
     const slopes: number[] = [];
     for (let i = 0; i < medians.length; i++) {
@@ -63,7 +64,10 @@ export function fitCost(points: readonly FitPoint[]): CostFit {
       slope = null;
       fixed = median(medians.map((p) => p.seconds));
     } else if (fixed < 0) {
+      // A negative fixed cost means nothing: fit the line through the origin instead.
       fixed = 0;
+      slope = median(medians.map((p) => p.seconds / p.bytes));
+      clipped = true;
     }
   } else {
     fixed = 0;
@@ -86,7 +90,7 @@ export function fitCost(points: readonly FitPoint[]): CostFit {
     medianRelativeError,
     points: points.length,
     sizes: medians.length,
-    quality: describeQuality(medians.length, rSquared, medianRelativeError, slope),
+    quality: describeQuality(medians.length, rSquared, medianRelativeError, slope) + (clipped ? "; intercept below 0, line forced through the origin" : ""),
   };
 }
 
@@ -94,7 +98,7 @@ function describeQuality(sizes: number, rSquared: number | null, error: number, 
   const err = `median error ${(error * 100).toFixed(1)} %`;
   if (sizes < 2) return `one chunk size only: throughput from that size, fixed cost not separable (${err})`;
   if (slope === null) return `time did not grow with chunk size over the sizes tried: throughput not measurable (${err})`;
-  if (rSquared === null) return `two sizes: the line passes through both medians (${err})`;
+  if (rSquared === null) return `two sizes only: too few to judge the line (${err})`;
   const verdict = rSquared >= 0.95 && error <= 0.15 ? "good" : rSquared >= 0.8 ? "fair" : "poor";
   return `${verdict}: R² ${rSquared.toFixed(3)} over ${sizes} sizes, ${err}`;
 }

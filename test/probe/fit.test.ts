@@ -53,3 +53,16 @@ describe("fitCost (Theil–Sen)", () => {
     ]);
   });
 });
+
+describe("fitCost with a negative intercept", () => {
+  it("forces the line through the origin rather than report a negative fixed cost", () => {
+    const fit = fitCost([
+      { bytes: 1e6, seconds: 0.008 },
+      { bytes: 2e6, seconds: 0.02 },
+      { bytes: 4e6, seconds: 0.044 },
+    ]);
+    expect(fit.fixedSeconds).toBe(0);
+    expect(fit.secondsPerByte).toBeCloseTo(1e-8, 12); // median of 8e-9, 1e-8, 1.1e-8
+    expect(fit.quality).toMatch(/through the origin/);
+  });
+});
