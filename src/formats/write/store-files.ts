@@ -4,7 +4,7 @@
  * so a crash never leaves a torn file and writing the same bytes twice is harmless.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 
@@ -59,10 +59,37 @@ export function forgetDirs(root: string): void {
   for (const dir of createdDirs) if (dir === resolved || dir.startsWith(resolved + path.sep)) createdDirs.delete(dir);
 }
 
+const TEMP_SUFFIX = ".cwtmp";
+const TEMP_NAME = /\.\d+\.[0-9a-f]{12}\.cwtmp$/;
+
+/**
+ * Remove the temporary files a killed writer left below `dir` (recursively). Only names this
+ * module makes are touched. Returns how many were removed.
+ */
+export async function sweepTemporaryFiles(dir: string): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw fromSystemError(err, dir);
+  }
+  let removed = 0;
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) removed += await sweepTemporaryFiles(full);
+    else if (TEMP_NAME.test(entry.name)) {
+      await rm(full, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
 /** Write `bytes` to `file` atomically: a unique temporary name in the same directory, then rename. */
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
   await ensureDir(path.dirname(file));
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
   try {
     await writeFile(temp, bytes);
     await rename(temp, file);

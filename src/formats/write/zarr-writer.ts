@@ -13,7 +13,7 @@ import { encodeChunk } from "./encode.js";
 import { checkUnit, prepareArray, stageArray, type PreparedArray } from "./prepared-array.js";
 import { encodeShard } from "./shard.js";
 import { jsonSafeSpec, readStaged, STAGED_FILE, stagingDirectory, writeStaged, type StagedOutput } from "./staging.js";
-import { forgetDirs, jsonText, nodeDirectory, nodeSegments, writeFileAtomic } from "./store-files.js";
+import { forgetDirs, jsonText, nodeDirectory, nodeSegments, sweepTemporaryFiles, writeFileAtomic } from "./store-files.js";
 import type { ZarrLayout } from "./zarr-layout.js";
 
 export class ZarrWriter implements DatasetWriter {
@@ -97,8 +97,9 @@ export class ZarrWriter implements DatasetWriter {
   }
 
   /**
-   * Write every node's final metadata, deepest nodes first and the root last, then drop the staged
-   * description. Safe to run again after an interruption.
+   * Remove temporary files killed writers left, write every node's final metadata, deepest nodes
+   * first and the root last, then drop the staged description. Safe to run again after an
+   * interruption. Call it once every unit is written and no other writer is running.
    */
   async finalize(): Promise<void> {
     const nodes: { path: string; documents: { name: string; content: unknown }[] }[] = [
@@ -107,6 +108,7 @@ export class ZarrWriter implements DatasetWriter {
     ];
     const depth = (p: string): number => nodeSegments(p).length;
     nodes.sort((a, b) => depth(b.path) - depth(a.path) || a.path.localeCompare(b.path));
+    for (const array of this.arrays.values()) await sweepTemporaryFiles(nodeDirectory(this.root, array.spec.path));
     for (const node of nodes) {
       const dir = nodeDirectory(this.root, node.path);
       for (const document of node.documents) await writeFileAtomic(path.join(dir, document.name), jsonText(document.content));

@@ -115,7 +115,7 @@ print(json.dumps({"edge": ["NaN" if np.isnan(x) else float(x) for x in edge], "t
     const before = readFileSync(path.join(dst, "1"));
     await other.writeUnit("/", ...all[1]!);
     expect(readFileSync(path.join(dst, "1")).equals(before)).toBe(true);
-    expect(readdirSync(dst).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    expect(readdirSync(dst).filter((f) => f.endsWith(".cwtmp"))).toEqual([]);
     await other.finalize();
     expect(await unfinishedOutput(dst)).toBeNull();
     const py = python(READ_WITH_ZARR, dst) as { values: unknown[] };
