@@ -9,13 +9,14 @@ import { ensureBuilt } from "../scheduler/build.js";
 
 let spillParent: string;
 let delayed: ProbeResult;
-const DELAY_MS = 20;
+const DELAY_MS = 50;
 
 beforeAll(async () => {
   ensureBuilt();
   spillParent = mkdtempSync(path.join(os.tmpdir(), "chunkwise-probetest-"));
-  // Every sweep task waits a known 20 ms before reading: the fit's fixed cost must find it.
-  delayed = await probe(fixture("zarr2", "climate.zarr"), { budgetSeconds: 8, threads: 2, taskDelayMs: DELAY_MS, spillDirectory: spillParent });
+  // Every sweep task waits a known 50 ms before reading: the fit's fixed cost must find it.
+  // Small chunks (10×10 int16) keep the size-dependent part small next to it, even on a busy machine.
+  delayed = await probe(fixture("zarr2", "tiny.zarr"), { budgetSeconds: 8, threads: 2, taskDelayMs: DELAY_MS, spillDirectory: spillParent });
 }, 120_000);
 
 afterAll(() => rmSync(spillParent, { recursive: true, force: true }));
@@ -37,7 +38,7 @@ describe("probe (library)", () => {
 
   it("sweeps several sizes of whole storage chunks and fits on every task", () => {
     expect(delayed.sweep.length).toBeGreaterThanOrEqual(2);
-    for (const s of delayed.sweep) expect(s.bytes % (73 * 144 * 4)).toBe(0);
+    for (const s of delayed.sweep) expect(s.bytes % (10 * 10 * 2)).toBe(0);
     expect(delayed.fit.points).toBe(delayed.points.length);
     const sweepTasks = delayed.runs.filter((r) => r.name.startsWith("sweep")).flatMap((r) => r.tasks.filter((t) => t.op === "reduce"));
     expect(sweepTasks).toHaveLength(delayed.points.length);
@@ -66,8 +67,7 @@ describe("probe (library)", () => {
 
   it("recommends a compute chunk made of whole storage chunks", () => {
     const rec = delayed.recommended.chunks;
-    expect(rec[1]).toBe(73);
-    expect(rec[2]).toBe(144);
-    expect(rec[0]! >= 1 && rec[0]! <= 48).toBe(true);
+    expect(rec).toHaveLength(2);
+    for (const extent of rec) expect(extent % 10 === 0 && extent >= 10 && extent <= 200).toBe(true);
   });
 });
