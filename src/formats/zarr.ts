@@ -6,7 +6,7 @@
 import * as zarr from "zarrita";
 import { ChunkwiseError, isChunkwiseError } from "../errors.js";
 import { registerChunkwiseCodecs } from "./codecs/index.js";
-import type { ArrayDescription, Block, Dataset, DatasetFormat, GroupDescription, StorageFacts } from "./dataset.js";
+import type { ArrayDescription, ArrayValues, Block, Dataset, DatasetFormat, GroupDescription, StorageFacts } from "./dataset.js";
 import { chunkStorage } from "./zarr/chunk-files.js";
 import {
   attributesFromDocument,
@@ -20,7 +20,27 @@ import {
   type ZarrGroupMetadata,
 } from "./zarr/metadata.js";
 import { DirectoryStoreAccess, joinKey, shortMessage, ZipStoreAccess, type StoreAccess } from "./zarr/store-access.js";
-import { toCOrder } from "./zarr/values.js";
+import { allocateValues, asIndexable, copyBox, toCOrder, type ZarritaData } from "./zarr/values.js";
+
+/** Chunks decoded at once by readRegion: enough to keep both cores and the thread pool busy. */
+const REGION_READS_IN_FLIGHT = 8;
+
+/** Grid coordinates of every chunk that meets the box [start, stop), in C order; none when the box is empty. */
+function* chunksOverlapping(chunks: readonly number[], start: readonly number[], stop: readonly number[]): Generator<number[]> {
+  if (start.some((s, axis) => s >= stop[axis]!)) return;
+  const first = start.map((s, axis) => Math.floor(s / chunks[axis]!));
+  const last = stop.map((s, axis) => Math.ceil(s / chunks[axis]!) - 1);
+  const coords = [...first];
+  for (;;) {
+    yield [...coords];
+    let axis = coords.length - 1;
+    for (; axis >= 0; axis--) {
+      if (++coords[axis]! <= last[axis]!) break;
+      coords[axis] = first[axis]!;
+    }
+    if (axis < 0) return;
+  }
+}
 
 export async function openZarrDirectory(location: string): Promise<Dataset> {
   return ZarrDataset.open(new DirectoryStoreAccess(location));
@@ -148,13 +168,31 @@ class ZarrDataset implements Dataset {
     if (!opened) {
       const location = new zarr.Location(this.#access.store, node.path as `/${string}`);
       const openVersion = node.metadata.zarrFormat === 2 ? zarr.open.v2 : zarr.open.v3;
-      opened = openVersion(location, { kind: "array", attrs: false } as { kind: "array" }).catch((err: unknown) => {
+      opened = openVersion(location, { kind: "array", attrs: false } as { kind: "array" }).catch(async (err: unknown) => {
         this.#opened.delete(node.path);
-        throw new ChunkwiseError("UnsupportedError", `cannot read array ${node.path}: ${shortMessage(err)}`, { path: this.location, cause: err });
+        throw await this.#openError(node, err);
       }) as Promise<ZarritaArray>;
       this.#opened.set(node.path, opened);
     }
     return opened;
+  }
+
+  /**
+   * Why zarrita could not open an array we had listed: its metadata file changed, vanished (a
+   * stale .zmetadata) or holds something zarrita refuses. Re-reading it our way names the file.
+   */
+  async #openError(node: ArrayNode, err: unknown): Promise<ChunkwiseError> {
+    const file = joinKey(node.key, node.metadata.zarrFormat === 2 ? ".zarray" : "zarr.json");
+    const where = this.#access.describeKey(file);
+    try {
+      const doc = await readDocument(this.#access, file);
+      if (doc === undefined) return new ChunkwiseError("NotFoundError", `array ${node.path} is listed but its metadata file is missing`, { path: where, cause: err });
+      if (node.metadata.zarrFormat === 2) parseV2Array(doc, {}, where);
+      else parseV3Node(doc, where);
+    } catch (problem) {
+      if (isChunkwiseError(problem)) return problem;
+    }
+    return new ChunkwiseError("UnsupportedError", `cannot read array ${node.path}: ${shortMessage(err)}`, { path: where, cause: err });
   }
 
   /** The file a chunk (or its shard) lives in, for messages. */
@@ -164,27 +202,32 @@ class ZarrDataset implements Dataset {
     return this.#access.describeKey(joinKey(node.key, chunkKey(meta.keyEncoding, objectCoords)));
   }
 
+  /** One stored chunk decoded by zarrita, checked for size; values as dataset.ts types them, in the chunk's own strides. */
+  async #decodedChunk(node: ArrayNode, array: ZarritaArray, coords: readonly number[]): Promise<{ values: ArrayValues; shape: number[]; stride: number[] }> {
+    let chunk;
+    try {
+      chunk = await array.getChunk([...coords]);
+    } catch (err) {
+      throw this.#readError(err, this.#chunkFile(node, coords));
+    }
+    const expected = node.metadata.chunks.reduce((a, b) => a * b, 1);
+    if (chunk.data.length !== expected) {
+      throw new ChunkwiseError("TruncatedError", `chunk holds ${chunk.data.length} values, expected ${expected}: truncated or corrupt`, {
+        path: this.#chunkFile(node, coords),
+      });
+    }
+    return { values: asIndexable(chunk.data as ZarritaData), shape: chunk.shape, stride: chunk.stride };
+  }
+
   async readChunk(arrayPath: string, chunkCoords: readonly number[]): Promise<Block> {
     const node = this.#arrayNode(arrayPath);
     const meta = node.metadata;
     if (chunkCoords.length !== meta.shape.length || chunkCoords.some((c, axis) => !Number.isInteger(c) || c < 0 || c * meta.chunks[axis]! >= Math.max(meta.shape[axis]!, 1))) {
       throw new ChunkwiseError("UsageError", `chunk [${chunkCoords.join(", ")}] is outside the chunk grid of ${node.path}`, { path: this.location });
     }
-    const array = await this.#zarritaArray(node);
-    let chunk;
-    try {
-      chunk = await array.getChunk([...chunkCoords]);
-    } catch (err) {
-      throw this.#readError(err, this.#chunkFile(node, chunkCoords));
-    }
-    const expected = meta.chunks.reduce((a, b) => a * b, 1);
-    if (chunk.data.length !== expected) {
-      throw new ChunkwiseError("TruncatedError", `chunk holds ${chunk.data.length} values, expected ${expected}: truncated or corrupt`, {
-        path: this.#chunkFile(node, chunkCoords),
-      });
-    }
+    const chunk = await this.#decodedChunk(node, await this.#zarritaArray(node), chunkCoords);
     const shape = meta.chunks.map((size, axis) => Math.min(size, meta.shape[axis]! - chunkCoords[axis]! * size));
-    return { shape, values: toCOrder(chunk.data as ArrayLike<unknown>, chunk.shape, chunk.stride, shape) };
+    return { shape, values: toCOrder(chunk.values, chunk.shape, chunk.stride, shape) };
   }
 
   async readRegion(arrayPath: string, start: readonly number[], stop: readonly number[]): Promise<Block> {
@@ -198,15 +241,28 @@ class ZarrDataset implements Dataset {
     }
     const array = await this.#zarritaArray(node);
     const shape = start.map((s, axis) => stop[axis]! - s);
-    let result;
-    try {
-      result = await zarr.get(array, start.map((s, axis) => zarr.slice(s, stop[axis]!)));
-    } catch (err) {
-      throw this.#readError(err, this.#access.describeKey(node.key));
-    }
-    if (rank === 0) return { shape: [], values: toCOrder([result] as unknown as ArrayLike<unknown>, [], [], []) };
-    const chunk = result as { data: ArrayLike<unknown>; shape: number[]; stride: number[] };
-    return { shape, values: toCOrder(chunk.data, chunk.shape, chunk.stride, shape) };
+    const values = allocateValues(meta.dtype, shape.reduce((a, b) => a * b, 1));
+    const chunks = chunksOverlapping(meta.chunks, start, stop);
+    const copyChunk = async (coords: number[]): Promise<void> => {
+      const chunk = await this.#decodedChunk(node, array, coords);
+      const lo = coords.map((c, axis) => Math.max(start[axis]!, c * meta.chunks[axis]!));
+      const hi = coords.map((c, axis) => Math.min(stop[axis]!, (c + 1) * meta.chunks[axis]!));
+      copyBox(
+        chunk.values,
+        chunk.stride,
+        lo.map((l, axis) => l - coords[axis]! * meta.chunks[axis]!),
+        values,
+        shape,
+        lo.map((l, axis) => l - start[axis]!),
+        hi.map((h, axis) => h - lo[axis]!),
+      );
+    };
+    await Promise.all(
+      Array.from({ length: REGION_READS_IN_FLIGHT }, async () => {
+        for (let next = chunks.next(); !next.done; next = chunks.next()) await copyChunk(next.value);
+      }),
+    );
+    return { shape, values };
   }
 
   #readError(err: unknown, file: string): ChunkwiseError {

@@ -1,4 +1,5 @@
 import { registry } from "zarrita";
+import { withBloscFrameCheck } from "./blosc-frame.js";
 import { Crc32cCodec } from "./crc32c.js";
 import { GzipCodec } from "./gzip.js";
 import { ZlibCodec } from "./zlib.js";
@@ -17,12 +18,17 @@ let registered = false;
 
 /**
  * Replace zarrita's gzip/zlib (decode-only, slower) and crc32c (never verifies) with ours, which
- * encode as well as decode and check checksums. Safe to call any number of times.
+ * encode as well as decode and check checksums, and put a frame-length check in front of blosc.
+ * Safe to call any number of times.
  */
 export function registerChunkwiseCodecs(): void {
   if (registered) return;
   for (const [name, codec] of Object.entries(CHUNKWISE_CODECS)) {
     registry.set(name, async () => codec);
+  }
+  for (const name of ["blosc", "numcodecs.blosc"]) {
+    const load = registry.get(name);
+    if (load) registry.set(name, async () => withBloscFrameCheck(await load()) as Awaited<ReturnType<typeof load>>);
   }
   registered = true;
 }
@@ -33,6 +39,7 @@ export function isCodecRegistered(name: string): boolean {
   return registry.has(name);
 }
 
+export { bloscFrameProblem } from "./blosc-frame.js";
 export { crc32c, Crc32cCodec } from "./crc32c.js";
 export { GzipCodec } from "./gzip.js";
 export { ZlibCodec } from "./zlib.js";
