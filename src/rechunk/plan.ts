@@ -61,7 +61,7 @@ export interface StagePlan {
   readonly readOps: number;
   /** Unit writes (one per write unit). */
   readonly writeOps: number;
-  /** Peak bytes one task holds: its block, plus one read chunk and one write unit with their encoded forms. */
+  /** Peak bytes one task holds: twice its block (the block and the garbage of filling or emptying it), plus one read chunk and one write unit with their encoded forms. */
   readonly taskMemoryBytes: number;
 }
 
@@ -89,6 +89,13 @@ export interface RechunkPlan {
 
 /** Decoded + encoded copies of one read chunk and of one write unit held while a task works. */
 const CHUNK_COPIES = 2;
+
+/**
+ * A task's block counts twice: while it is filled, the chunks already copied into it are garbage
+ * not yet collected (as much again as the block); while it is cut into units, the units already
+ * written are. The worker collects between the two phases, so twice the block is the peak.
+ */
+const BLOCK_COPIES = 2;
 
 /**
  * Blocks grow no larger than this (unless the smallest aligned block is larger): bigger blocks
@@ -132,7 +139,7 @@ interface StageInput {
 function taskMemory(blockElements: number, input: StageInput): number {
   const readElements =
     input.readChunks === null ? Math.min(blockElements, Math.floor(CONTIGUOUS_SLAB_BYTES / input.itemSize)) : product(input.readChunks);
-  return input.itemSize * (blockElements + CHUNK_COPIES * (readElements + product(input.writeChunks)));
+  return input.itemSize * (BLOCK_COPIES * blockElements + CHUNK_COPIES * (readElements + product(input.writeChunks)));
 }
 
 function tasksOf(shape: readonly number[], block: readonly number[]): number {
@@ -152,7 +159,7 @@ function planStage(input: StageInput, index: number, from: StagePlan["from"], to
   if (taskMemory(product(block), input) > input.budget) return null;
   // An upper bound of what a task holds besides its block (a contiguous source's slab counts in full).
   const fixed = taskMemory(0, input) + (readChunks === null ? CHUNK_COPIES * CONTIGUOUS_SLAB_BYTES : 0);
-  const maxElements = Math.floor(Math.min(input.budget - fixed, MAX_TASK_BLOCK_BYTES) / input.itemSize);
+  const maxElements = Math.floor(Math.min((input.budget - fixed) / BLOCK_COPIES, MAX_TASK_BLOCK_BYTES) / input.itemSize);
   for (let axis = ndim - 1; axis >= 0; axis--) {
     const n = shape[axis]!;
     const step = steps[axis]!;

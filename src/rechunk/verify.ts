@@ -1,7 +1,10 @@
 /**
  * Verification of a finished output against its source, on the scheduler: `full` compares every
- * target unit, `sample` a random subset (at least 8 units or 2 % of them per array, at most 256);
- * values are compared bit for bit, unit by unit, so memory stays at a few units per thread.
+ * target chunk, `sample` a random subset (at least 8 chunks or 2 % of them per array, at most
+ * 256). Values are compared bit for bit, chunk by chunk: the output chunk is read whole, the same
+ * region of the source is assembled from the source chunks one at a time, so memory stays at a
+ * few chunks per thread. The price: a source chunk is decoded once for every output chunk it
+ * overlaps (a full check of a map→time-series rechunk re-reads the source many times).
  */
 import { ChunkwiseError } from "../errors.js";
 import { ceilDiv, product } from "../model/layout.js";
@@ -19,6 +22,7 @@ export interface VerifyArray {
   readonly itemSize: number;
   readonly targetChunks: readonly number[];
   readonly targetShards: readonly number[] | null;
+  readonly sourceChunks: readonly number[] | null;
 }
 
 export interface VerifyRequest {
@@ -83,7 +87,16 @@ export async function verifyOutput(request: VerifyRequest): Promise<VerifySummar
         module: RECHUNK_WORKER,
         label: `verify ${array.path} from chunk [${unitCoords[0]!.join(", ")}]`,
         memoryBytes: 4 * unitBytes,
-        payload: { source: request.source, output: request.output, sourceArray: array.path, outputArray: array.path, shape: array.shape, units, unitCoords },
+        payload: {
+          source: request.source,
+          output: request.output,
+          array: array.path,
+          shape: array.shape,
+          itemSize: array.itemSize,
+          sourceChunks: array.sourceChunks,
+          units,
+          unitCoords,
+        },
       });
     }
   }
@@ -97,7 +110,7 @@ export async function verifyOutput(request: VerifyRequest): Promise<VerifySummar
           await run.dispose();
           throw new ChunkwiseError(
             "CheckFailedError",
-            `verification failed: ${task.payload.outputArray} chunk [${meta.mismatch.unit.join(", ")}] differs from the source (first at index [${meta.mismatch.index.join(", ")}])`,
+            `verification failed: ${task.payload.array} chunk [${meta.mismatch.unit.join(", ")}] differs from the source (first at index [${meta.mismatch.index.join(", ")}])`,
             { path: request.output },
           );
         }

@@ -9,6 +9,8 @@
  * - verifyUnits: read a list of target units from the output and the same regions from the
  *   source; report the first unit whose values differ.
  */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { threadId } from "node:worker_threads";
 import { ChunkwiseError } from "../errors.js";
 import type { ArrayValues, Block, Dataset } from "../formats/dataset.js";
@@ -72,7 +74,14 @@ export function elementCtor(name: string): ElementCtor {
   return ctor;
 }
 
-async function readBlock(source: BlockSource, payload: CopyBlockPayload, ctx: WorkerContext): Promise<Block> {
+interface BlockRequest {
+  readonly shape: readonly number[];
+  readonly itemSize: number;
+  readonly region: Region;
+}
+
+/** Read a region chunk by chunk (each chunk decoded once, copied in, dropped), or in slabs when contiguous. */
+async function readBlock(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Block> {
   const { region, shape } = payload;
   const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
   if (source.kind === "scratch") {
@@ -83,7 +92,12 @@ async function readBlock(source: BlockSource, payload: CopyBlockPayload, ctx: Wo
   let values: ArrayValues | null = null;
   const place = (piece: Block, at: Region): void => {
     values ??= allocateLike(piece.values, product(blockShape));
-    copyRegion({ origin: at.start, shape: piece.shape, values: piece.values }, { origin: region.start, shape: blockShape, values }, at);
+    // A chunk may reach past the region (verification reads unaligned regions): copy the overlap.
+    const overlap: Region = {
+      start: at.start.map((s, axis) => Math.max(s, region.start[axis]!)),
+      stop: at.stop.map((s, axis) => Math.min(s, region.stop[axis]!)),
+    };
+    copyRegion({ origin: at.start, shape: piece.shape, values: piece.values }, { origin: region.start, shape: blockShape, values }, overlap);
   };
   if (source.chunks !== null) {
     for (const cell of cellsIn(region, source.chunks, shape)) {
@@ -112,6 +126,16 @@ function scratchCtor(block: Block): ElementCtor {
   return elementCtor(block.values.constructor.name);
 }
 
+/**
+ * A full collection between tasks. V8 frees ArrayBuffers only when it collects, and it counts
+ * their memory loosely: left alone, each thread keeps several dead blocks around and the process
+ * outgrows --max-mem by hundreds of MiB. A collection costs milliseconds; a task moves megabytes.
+ */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+})();
+
 let unitsWrittenByThread = 0;
 const journals = new Map<string, Promise<Journal>>();
 
@@ -139,6 +163,7 @@ function writerFor(location: string): Promise<DatasetWriter> {
 
 export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _inputs, ctx): Promise<TaskValue<CopyBlockResult>> => {
   const block = await ctx.phase("read", () => readBlock(payload.source, payload, ctx));
+  collectGarbage();
   const { target, region, shape, units } = payload;
   const bytes = product(block.shape) * payload.itemSize;
   if (target.kind === "main") {
@@ -164,15 +189,19 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
       (await journalFor(stateDir)).append({ type: "task", array, stage, task, units: count, bytes });
     }
   });
+  collectGarbage();
   return { meta: { units: count, bytes, shape: block.shape }, buffers: [] };
 });
 
 export interface VerifyPayload {
   readonly source: string;
   readonly output: string;
-  readonly sourceArray: string;
-  readonly outputArray: string;
+  readonly array: string;
   readonly shape: readonly number[];
+  readonly itemSize: number;
+  /** The source's chunks (null: contiguous): the source side is read chunk by chunk. */
+  readonly sourceChunks: readonly number[] | null;
+  /** The output's chunks: each checked unit is one output chunk. */
   readonly units: readonly number[];
   /** Unit grid coordinates to check. */
   readonly unitCoords: readonly (readonly number[])[];
@@ -184,15 +213,17 @@ export interface VerifyResult {
 }
 
 export const verifyUnits = defineWorkerOp<VerifyPayload>(async (payload, _inputs, ctx): Promise<TaskValue<VerifyResult>> => {
-  const src = await ctx.dataset(payload.source);
   const dst = await ctx.dataset(payload.output);
+  const source: BlockSource = { kind: "dataset", location: payload.source, array: payload.array, chunks: payload.sourceChunks };
   let checked = 0;
   for (const coords of payload.unitCoords) {
     const start = coords.map((c, axis) => c * payload.units[axis]!);
     const stop = start.map((s, axis) => Math.min(payload.shape[axis]!, s + payload.units[axis]!));
-    const [a, b] = await ctx.phase("read", () => Promise.all([src.readRegion(payload.sourceArray, start, stop), dst.readRegion(payload.outputArray, start, stop)]));
-    const at = firstDifference(a.values, b.values);
+    const expected = await ctx.phase("read", () => readBlock(source, { shape: payload.shape, itemSize: payload.itemSize, region: { start, stop } }, ctx));
+    const actual = await ctx.phase("read", () => dst.readChunk(payload.array, coords));
+    const at = firstDifference(expected.values, actual.values);
     checked++;
+    collectGarbage();
     if (at >= 0) {
       const extent = stop.map((s, axis) => s - start[axis]!);
       const index = new Array<number>(extent.length);

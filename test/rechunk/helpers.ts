@@ -22,6 +22,7 @@ export async function writeMapChunkedV3(dir: string, shape: [number, number, num
     dtype: "float32",
     fillValue: 0,
     dimensionNames: ["time", "y", "x"],
+    codecs: [{ name: "bytes", configuration: { endian: "little" } }],
     attributes: { units: "K" },
   });
   const plane = new Float32Array(y * x);
