@@ -113,7 +113,7 @@ function memoryPlot(run: ProbeRun, fallbackLimit: number): { svg: string; sample
     `<polygon class="spilled" points="${[...spilledTop, ...spilledBottom].join(" ")}" fill="#9e9e9e" fill-opacity="0.55"/>` +
     `<polyline class="managed" points="${held}" fill="none" stroke="#f28e2b" stroke-width="1.5"/>` +
     `${lines}${yTicks}${xTicks}` +
-    `<text class="tick" x="${MARGIN.left}" y="${height - 6}">orange: held + in-flight bytes; grey: spilled to disk; run "${esc(run.name)}", limit ${formatSize(limit)}</text></svg>`;
+    `<text class="tick" x="${MARGIN.left}" y="${height - 6}">orange: held + in-flight bytes; grey: spilled to disk; run "${esc(run.name)}", limit ${formatSize(limit)}; peak process RSS ${formatSize(Math.max(0, ...samples.map((s) => s.rss)))}</text></svg>`;
   return { svg, samples: samples.length };
 }
 

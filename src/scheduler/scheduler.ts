@@ -81,6 +81,7 @@ export class Scheduler {
   private readonly pool: Piscina;
   private readonly maxInFlight: number;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private interruption: ChunkwiseError | null = null;
   private readonly wakers = new Set<() => void>();
   private readonly signalHandler: ((signal: NodeJS.Signals) => void) | null;
@@ -113,9 +114,13 @@ export class Scheduler {
     await this.close();
   }
 
-  /** Destroy the worker threads and delete every spill file; idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Destroy the worker threads and delete every spill file; idempotent (every call waits for the same shutdown). */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     if (this.signalHandler) {
       process.off("SIGINT", this.signalHandler);
