@@ -212,7 +212,8 @@ class ZarrDataset implements Dataset {
     }
     const expected = node.metadata.chunks.reduce((a, b) => a * b, 1);
     if (chunk.data.length !== expected) {
-      throw new ChunkwiseError("TruncatedError", `chunk holds ${chunk.data.length} values, expected ${expected}: truncated or corrupt`, {
+      const short = chunk.data.length < expected;
+      throw new ChunkwiseError(short ? "TruncatedError" : "IOError", `${short ? "truncated" : "corrupt"} chunk: it holds ${chunk.data.length} values, expected ${expected}`, {
         path: this.#chunkFile(node, coords),
       });
     }
