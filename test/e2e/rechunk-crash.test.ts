@@ -1,0 +1,90 @@
+/**
+ * kill -9 at several moments of a real rechunk process, then --resume: the result must equal an
+ * uninterrupted run file for file, and an interrupted output must not look complete meanwhile.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixture, runCli } from "../helpers/cli.js";
+import { expectSameData, expectSameTree } from "../rechunk/helpers.js";
+
+const source = fixture("zarr2", "climate.zarr");
+// Two stages (8 + 6 tasks, 48 intermediate and 180 target units) under 1 MiB with 2 threads.
+const options = ["--chunks", "time=-1,lat=8,lon=8", "--max-mem", "1MiB", "--threads", "2", "--format", "zarr2", "--verify", "sample"];
+
+let tmp: string;
+let reference: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "chunkwise-rechunk-crash-"));
+  reference = path.join(tmp, "reference.zarr");
+  const r = await runCli(["rechunk", source, reference, ...options]);
+  expect(r.code, r.stderr).toBe(0);
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function killThenResume(name: string, env: Record<string, string>): Promise<string> {
+  const dst = path.join(tmp, name);
+  const killed = await runCli(["rechunk", source, dst, ...options], { env });
+  expect(killed.signal, `${killed.stdout}\n${killed.stderr}`).toBe("SIGKILL");
+  const resumed = await runCli(["rechunk", source, dst, ...options, "--resume", "--json"]);
+  expect(resumed.code, resumed.stderr).toBe(0);
+  const doc = JSON.parse(resumed.stdout);
+  expect(doc.resumed).toBe(true);
+  expect(doc.verification.units_checked).toBeGreaterThan(0);
+  await expectSameTree(reference, dst);
+  await expectSameData(source, dst);
+  return dst;
+}
+
+describe("rechunk after kill -9", () => {
+  it("early (stage 1): the interrupted output has no final metadata; --resume finishes it identically", async () => {
+    const dst = path.join(tmp, "early.zarr");
+    const killed = await runCli(["rechunk", source, dst, ...options], { env: { CHUNKWISE_TEST_KILL_AFTER: "3" } });
+    expect(killed.signal).toBe("SIGKILL");
+    // Not mistaken for a complete store: no root group, no array metadata yet; chunkwise refuses to start over silently.
+    expect(existsSync(path.join(dst, ".zgroup"))).toBe(false);
+    expect(existsSync(path.join(dst, "tas", ".zarray"))).toBe(false);
+    const again = await runCli(["rechunk", source, dst, ...options]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/--resume/);
+    const resumed = await runCli(["rechunk", source, dst, ...options, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/Resumed:/);
+    await expectSameTree(reference, dst);
+  });
+
+  it("in the middle of stage 2: journalled tasks are skipped", async () => {
+    const dst = path.join(tmp, "middle.zarr");
+    const killed = await runCli(["rechunk", source, dst, ...options], { env: { CHUNKWISE_TEST_KILL_AFTER: "60" } });
+    expect(killed.signal).toBe("SIGKILL");
+    const journal = await readdir(path.join(dst, ".chunkwise", "journal"));
+    expect(journal.length).toBeGreaterThan(0);
+    const resumed = await runCli(["rechunk", source, dst, ...options, "--resume", "--json"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const doc = JSON.parse(resumed.stdout);
+    expect(doc.execution.tasks_skipped).toBeGreaterThanOrEqual(8);
+    expect(doc.execution.tasks_run).toBeGreaterThan(0);
+    await expectSameTree(reference, dst);
+  });
+
+  it("just before finalization", async () => {
+    await killThenResume("before-final.zarr", { CHUNKWISE_TEST_KILL_AT: "before-finalize" });
+  });
+
+  it("just after the final metadata, before the journal says so", async () => {
+    await killThenResume("after-final.zarr", { CHUNKWISE_TEST_KILL_AT: "after-finalize" });
+  });
+
+  it("--resume with other target chunks is refused", async () => {
+    const dst = path.join(tmp, "other.zarr");
+    const killed = await runCli(["rechunk", source, dst, ...options], { env: { CHUNKWISE_TEST_KILL_AFTER: "3" } });
+    expect(killed.signal).toBe("SIGKILL");
+    const other = await runCli(["rechunk", source, dst, ...options.map((o) => (o === "time=-1,lat=8,lon=8" ? "time=-1,lat=4,lon=4" : o)), "--resume"]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/--resume must ask for what the interrupted run asked/);
+  });
+});
