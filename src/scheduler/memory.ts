@@ -30,6 +30,8 @@ export class MemoryManager {
   private useCounter = 0;
   private spilling: Promise<void> | null = null;
   private pausedSince: number | null = null;
+  private rss = 0;
+  private rssAt = -Infinity;
 
   managed = 0;
   inFlight = 0;
@@ -54,8 +56,14 @@ export class MemoryManager {
     return this.policy.limitBytes * this.policy.pauseFraction;
   }
 
+  /** Record the memory state now. RSS is re-read at most every 10 ms: reading it is a system call that costs more than a task's bookkeeping. */
   sample(): void {
-    this.samples.push({ t: this.clock(), managed: this.managed, inFlight: this.inFlight, spilled: this.spilledNow, rss: process.memoryUsage.rss() });
+    const t = this.clock();
+    if (t - this.rssAt >= 0.01) {
+      this.rss = process.memoryUsage.rss();
+      this.rssAt = t;
+    }
+    this.samples.push({ t, managed: this.managed, inFlight: this.inFlight, spilled: this.spilledNow, rss: this.rss });
   }
 
   /** Hold a task's result for `consumers` later tasks (and until the run ends when `keep`). */
