@@ -2,7 +2,7 @@ import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ChunkwiseError, isChunkwiseError } from "../../src/errors.js";
 import type { ArrayDescription, Dataset } from "../../src/formats/dataset.js";
 import { openHdf5 } from "../../src/formats/hdf5.js";
@@ -384,7 +384,13 @@ describe("bad HDF5 input", () => {
       bytes[at + 200] ^= 0xff;
       await writeFile(file, bytes);
       const ds = await openHdf5(file);
+      // HDF5's error stack must become the error, not noise on stderr
+      const noise = [vi.spyOn(process.stderr, "write"), vi.spyOn(console, "error"), vi.spyOn(console, "warn")];
       const err = await rejection(ds.readChunk("/fletcher", [0]));
+      for (const spy of noise) {
+        expect(spy).not.toHaveBeenCalled();
+        spy.mockRestore();
+      }
       expect(err.tag).toBe("IOError");
       expect(err.path).toBe(file);
       expect(err.message).toContain("checksum");
