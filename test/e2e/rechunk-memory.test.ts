@@ -1,0 +1,45 @@
+/**
+ * Peak RSS of a real rechunk of a dataset four times larger than --max-mem stays within --max-mem
+ * plus the fixed overhead, where the fixed overhead is measured, not assumed: the peak RSS of the
+ * same command (same threads) on a dataset of a few KiB.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { fixture, runCli } from "../helpers/cli.js";
+import { writeMapChunkedV3 } from "../rechunk/helpers.js";
+
+const MiB = 2 ** 20;
+const MAX_MEM = 64 * MiB;
+/** Allocator and GC slack allowed over the bound, as a share of --max-mem. */
+const SLACK = 0.25;
+
+let tmp: string;
+let big: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "chunkwise-rechunk-mem-"));
+  big = path.join(tmp, "big.zarr");
+  // float32 (256, 512, 512) = 256 MiB in map chunks (1, 512, 512): 4 × --max-mem.
+  await writeMapChunkedV3(big, [256, 512, 512]);
+}, 300_000);
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+it("map → time-series chunks of 256 MiB under --max-mem 64MiB stays within the bound plus the fixed overhead", async () => {
+  const common = ["--max-mem", "64MiB", "--threads", "2", "--json"];
+  const tiny = await runCli(["rechunk", fixture("zarr2", "climate.zarr"), path.join(tmp, "tiny.zarr"), "--chunks", "time=-1,lat=8,lon=8", ...common]);
+  expect(tiny.code, tiny.stderr).toBe(0);
+  const fixedOverhead = JSON.parse(tiny.stdout).peak_rss_bytes as number;
+
+  const r = await runCli(["rechunk", big, path.join(tmp, "out.zarr"), "--chunks", "time=-1,y=32,x=32", ...common], { timeoutMs: 600_000 });
+  expect(r.code, r.stderr).toBe(0);
+  const doc = JSON.parse(r.stdout);
+  expect(doc.totals.logical_bytes).toBe(4 * MAX_MEM);
+  expect(doc.arrays[0].plan.stages).toHaveLength(2);
+  expect(doc.totals.peak_memory_bytes).toBeLessThanOrEqual(MAX_MEM);
+  expect(doc.verification.units_checked).toBeGreaterThan(0);
+  const peak = doc.peak_rss_bytes as number;
+  expect(peak, `peak ${peak / MiB} MiB, fixed overhead ${fixedOverhead / MiB} MiB`).toBeLessThanOrEqual(fixedOverhead + MAX_MEM * (1 + SLACK));
+}, 900_000);
