@@ -225,6 +225,8 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
       const perTask = Math.max(1e-4, estimatePerByte * bytes);
       const share = remaining / Math.max(1, Math.min(3, candidates.length - index));
       const n = Math.round(Math.min(48, Math.max(8, 2 * threads, (share * threads) / perTask)));
+      // Past the first two sizes, a size whose tasks would not finish in the time left is not started.
+      if (index >= 2 && (n * perTask) / threads > remaining) break;
       report("sweep", `compute chunk ${chunks.join("×")} (${product(chunks) / product(storage)} storage chunks): ${n} tasks`);
       const run = await scheduler.run(sweepGraph(chunks, n, `sweep${index}`), { memory: sweepMemory });
       await run.dispose();
