@@ -155,6 +155,7 @@ class ZarrDataset implements Dataset {
       const objectShape = meta.shards ?? meta.chunks;
       const grid = meta.shape.map((size, axis) => Math.ceil(size / objectShape[axis]!));
       facts = chunkStorage(this.#access, node.key, meta.keyEncoding, grid);
+      facts.catch(() => this.#storage.delete(node.path));
       this.#storage.set(node.path, facts);
     }
     return facts;
@@ -166,7 +167,10 @@ class ZarrDataset implements Dataset {
     }
     let opened = this.#opened.get(node.path);
     if (!opened) {
-      const location = new zarr.Location(this.#access.store, node.path as `/${string}`);
+      // zarrita resolves keys through URL parsing and then decodes them: percent-encode each
+      // segment so that names with "#", "?" or "%" reach the store unchanged.
+      const encoded = node.path.split("/").map(encodeURIComponent).join("/");
+      const location = new zarr.Location(this.#access.store, encoded as `/${string}`);
       const openVersion = node.metadata.zarrFormat === 2 ? zarr.open.v2 : zarr.open.v3;
       opened = openVersion(location, { kind: "array", attrs: false } as { kind: "array" }).catch(async (err: unknown) => {
         this.#opened.delete(node.path);

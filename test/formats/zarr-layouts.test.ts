@@ -134,6 +134,26 @@ describe("chunk key layouts", () => {
   });
 });
 
+describe("names", () => {
+  it("arrays and groups whose names hold spaces, #, ?, % and non-ASCII letters", async () => {
+    for (const [version, array] of [
+      ["v2", "2d.chunked.ragged.i2"],
+      ["v3", "2d.chunked.ragged.i2"],
+    ] as const) {
+      const store = copyOf(`${version}/data.zarr`);
+      const group = join(store, "my group with spaces");
+      const odd = "a #b?c%41 é";
+      renameSync(join(store, array), join(group, odd));
+      rmSync(join(store, ".zmetadata"), { force: true });
+      const dataset = await open(store);
+      const path = `/my group with spaces/${odd}`;
+      expect((await dataset.listArrays()).map((a) => a.path)).toContain(path);
+      expect(plain((await dataset.readRegion(path, [0, 0], [3, 3])).values)).toEqual(RAGGED2D);
+      expect(plain((await dataset.readChunk(path, [1, 1])).values)).toEqual([9]);
+    }
+  });
+});
+
 describe("metadata details", () => {
   it("v2 dimension names come from xarray's _ARRAY_DIMENSIONS", async () => {
     const store = copyOf("v2/data.zarr");

@@ -43,16 +43,22 @@ const DOT = ".".charCodeAt(0);
  */
 export async function chunkStorage(access: StoreAccess, arrayKey: string, encoding: ChunkKeyEncoding, grid: readonly number[]): Promise<StorageFacts> {
   const tally = access.sizeTally();
-  if (grid.length === 0) {
-    tally.add(arrayKey, encoding.kind === "default" ? "c" : "0");
-  } else if (encoding.separator === "/") {
-    const base = encoding.kind === "default" ? joinKey(arrayKey, "c") : arrayKey;
-    await walkNested(access, tally, base, grid, 0);
-  } else {
-    const prefix = encoding.kind === "default" ? "c." : "";
-    for (const name of await access.listNames(arrayKey)) {
-      if (name.startsWith(prefix) && isGridKey(name, prefix.length, DOT, grid)) tally.add(arrayKey, name);
+  try {
+    if (grid.length === 0) {
+      tally.add(arrayKey, encoding.kind === "default" ? "c" : "0");
+    } else if (encoding.separator === "/") {
+      const base = encoding.kind === "default" ? joinKey(arrayKey, "c") : arrayKey;
+      await walkNested(access, tally, base, grid, 0);
+    } else {
+      const prefix = encoding.kind === "default" ? "c." : "";
+      for (const name of await access.listNames(arrayKey)) {
+        if (name.startsWith(prefix) && isGridKey(name, prefix.length, DOT, grid)) tally.add(arrayKey, name);
+      }
     }
+  } catch (err) {
+    // Let the tally stop its workers before the listing error goes up.
+    await tally.finish().catch(() => undefined);
+    throw err;
   }
   const { files, bytes } = await tally.finish();
   return { storedBytes: bytes, writtenObjects: files };
