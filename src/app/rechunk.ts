@@ -16,14 +16,16 @@ import path from "node:path";
 import { ChunkwiseError, isChunkwiseError } from "../errors.js";
 import type { ArrayDescription, Dataset, DatasetFormat, GroupDescription } from "../formats/dataset.js";
 import { openDataset } from "../formats/open.js";
+import { attachWriter, createWriter, unfinishedOutput } from "../formats/write/open-writer.js";
 import { nodeSegments } from "../formats/write/store-files.js";
+import { machineSpec, recommendedStorageChunks } from "./advise.js";
 import type { ArraySpec, CodecChoice, DatasetWriter, OutputFormat } from "../formats/writer.js";
 import { type CostModel, DEFAULT_COST_MODEL } from "../model/cost-model.js";
 import { product } from "../model/layout.js";
 import { type MachineFacts, detectMachine } from "../system/index.js";
 import { type ArrayJob, type ExecutionProgress, type ExecutionSummary, executeRechunk } from "../rechunk/executor.js";
 import { Journal, type JournalState } from "../rechunk/journal.js";
-import { attachOutput, chooseOutputFormat, createOutput, hasStagedOutput, stateDirectory } from "../rechunk/output.js";
+import { chooseOutputFormat, stateDirectory } from "../rechunk/output.js";
 import { type RechunkPlan, planRechunk } from "../rechunk/plan.js";
 import { type ChunkSpec, parseChunkSpec, parseCodecChoice, resolveChunkSpec, specApplies } from "../rechunk/spec.js";
 import { type VerifyMode, type VerifySummary, verifyOutput } from "../rechunk/verify.js";
@@ -86,6 +88,8 @@ export interface RechunkReport {
   };
   readonly execution: ExecutionSummary | null;
   readonly verification: VerifySummary | null;
+  /** What the writer could not keep as asked (a source codec, a filter), for the user to see. */
+  readonly warnings: readonly string[];
   /** Peak resident set size of this process (all threads), bytes; null for a dry run. */
   readonly peakRssBytes: number | null;
   readonly machine: MachineFacts;
@@ -313,7 +317,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     checkNames(arrays, groups, request.source);
     format = chooseOutputFormat(request.format ?? undefined, request.destination, dataset.format);
     checkLocations(request.source, request.destination, format);
-    const autoChunks = request.auto ? await autoTargets(dataset, arrays, request) : new Map<string, number[]>();
+    const autoChunks = request.auto ? await autoTargets(dataset, arrays, request, machine, threads) : new Map<string, number[]>();
     decided = decide(arrays, request, autoChunks, maxMemBytes, threads, format);
   } finally {
     await dataset.close();
@@ -358,12 +362,13 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     },
     machine,
   };
-  if (request.dryRun) return { ...base, execution: null, verification: null, peakRssBytes: null };
+  if (request.dryRun) return { ...base, execution: null, verification: null, warnings: [], peakRssBytes: null };
 
   let execution: ExecutionSummary | null = null;
+  const warnings: string[] = [];
   if (request.resume && resumedJob === null) {
     // Nothing journalled: either a finished output (then only verify) or nothing to resume.
-    if (await hasStagedOutput(request.destination)) {
+    if ((await unfinishedOutput(request.destination)) !== null) {
       throw new ChunkwiseError("UsageError", "holds an unfinished output without a rechunk job file; start again with --overwrite", { path: request.destination });
     }
     if (!(await existsPath(request.destination))) {
@@ -381,7 +386,8 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
         await checkOverwritable(request.destination);
         if (format === "hdf5") await rm(stateDir, { recursive: true, force: true });
       }
-      const writer = await createOutput(request.destination, format, { overwrite: request.overwrite });
+      const writer = await createWriter(request.destination, format, { overwrite: request.overwrite });
+      warnings.push(...writer.warnings);
       for (const group of groups) await writer.createGroup(group);
       for (const d of decided) await writer.createArray(arraySpec(d, codec));
       const job: JobFile = { source: path.resolve(request.source), format, codec, max_mem_bytes: maxMemBytes, arrays: decisions };
@@ -389,12 +395,12 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
       journal = await Journal.readState(stateDir);
       if (format === "hdf5") mainWriter = writer;
       else await writer.close();
-      finalizeWriter = () => attachOutput(request.destination);
+      finalizeWriter = () => attachWriter(request.destination);
     } else {
       journal = await Journal.readState(stateDir);
-      const staged = await hasStagedOutput(request.destination);
-      finalizeWriter = staged ? () => attachOutput(request.destination) : null;
-      if (format === "hdf5" && staged) mainWriter = await attachOutput(request.destination);
+      const staged = (await unfinishedOutput(request.destination)) !== null;
+      finalizeWriter = staged ? () => attachWriter(request.destination) : null;
+      if (format === "hdf5" && staged) mainWriter = await attachWriter(request.destination);
     }
     if (finalizeWriter !== null && !journal.finalized) {
       execution = await executeRechunk({
@@ -422,7 +428,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
 
   const verification = request.verify === "none" ? null : await verifyOutput({ source: request.source, output: request.destination, arrays: decisions, mode: request.verify, threads, maxMemBytes });
   await rm(stateDir, { recursive: true, force: true });
-  return { ...base, execution, verification, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return { ...base, execution, verification, warnings, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
 function arraySpec(d: Decided, codec: CodecChoice | null): ArraySpec {
@@ -441,7 +447,9 @@ function arraySpec(d: Decided, codec: CodecChoice | null): ArraySpec {
   };
 }
 
-async function autoTargets(_dataset: Dataset, _arrays: readonly ArrayDescription[], _request: RechunkRequest): Promise<Map<string, number[]>> {
-  throw new ChunkwiseError("UnsupportedError", `--auto needs the advise engine, which is not in this build yet; give --chunks SPEC (see chunkwise advise for a recommendation)`);
+/** --auto: the storage chunks advise recommends for the access pattern (default: full reads). */
+async function autoTargets(dataset: Dataset, arrays: readonly ArrayDescription[], request: RechunkRequest, machine: MachineFacts, threads: number): Promise<Map<string, number[]>> {
+  const spec = machineSpec(machine, { threads });
+  return recommendedStorageChunks(dataset, arrays, request.access ?? "full", spec, request.costModel ?? DEFAULT_COST_MODEL);
 }
 

@@ -14,6 +14,7 @@ import { runInNewContext } from "node:vm";
 import { threadId } from "node:worker_threads";
 import { ChunkwiseError } from "../errors.js";
 import type { ArrayValues, Block, Dataset } from "../formats/dataset.js";
+import { attachWriter } from "../formats/write/open-writer.js";
 import type { DatasetWriter } from "../formats/writer.js";
 import { product } from "../model/layout.js";
 import { blockValue } from "../scheduler/blocks.js";
@@ -23,7 +24,6 @@ import { type PlacedBlock, allocateLike, copyRegion, extractRegion, firstDiffere
 import { Journal } from "./journal.js";
 import { CONTIGUOUS_SLAB_BYTES, type Region, cellsIn } from "./plan.js";
 import { type ElementCtor, type ScratchArray, readScratchRegion, writeScratchChunk } from "./scratch.js";
-import { attachOutput } from "./output.js";
 
 export type BlockSource =
   | { readonly kind: "dataset"; readonly location: string; readonly array: string; readonly chunks: readonly number[] | null }
@@ -154,7 +154,7 @@ const writers = new Map<string, Promise<DatasetWriter>>();
 function writerFor(location: string): Promise<DatasetWriter> {
   let writer = writers.get(location);
   if (writer === undefined) {
-    writer = attachOutput(location);
+    writer = attachWriter(location);
     writer.catch(() => writers.delete(location));
     writers.set(location, writer);
   }
@@ -168,7 +168,7 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
   const bytes = product(block.shape) * payload.itemSize;
   if (target.kind === "main") {
     const value = blockValue(block);
-    return { meta: { units: 0, bytes, shape: block.shape }, buffers: value.buffers };
+    return { meta: { ...value.meta, units: 0, bytes }, buffers: value.buffers };
   }
   const placed: PlacedBlock = { origin: region.start, shape: block.shape, values: block.values };
   let count = 0;

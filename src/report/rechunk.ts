@@ -73,6 +73,7 @@ export function renderRechunk(report: RechunkReport): string {
     lines.push("not verified (--verify none)");
   }
   if (report.peakRssBytes !== null) lines.push(`peak RSS ${formatSize(report.peakRssBytes)}`);
+  for (const warning of report.warnings) lines.push(chalk.yellow(`warning: ${warning}`));
   if (report.dryRun) lines.push(chalk.dim("dry run: nothing was written"));
   return lines.join("\n");
 }
@@ -139,6 +140,7 @@ export function rechunkJson(report: RechunkReport): Record<string, unknown> {
       units_total: report.verification.unitsTotal,
       seconds: report.verification.seconds,
     },
+    warnings: report.warnings,
     peak_rss_bytes: report.peakRssBytes,
   };
 }
