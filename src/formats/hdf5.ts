@@ -100,7 +100,7 @@ export function translateHdf5Error(err: unknown, reported: string, doing: string
   if (err instanceof ChunkwiseError) return err;
   const reasons = hdf5Reasons(err);
   const text = reasons.join(" | ");
-  if (/truncated file|addr overflow|end of file|eof/i.test(text)) {
+  if (/truncated file|addr overflow|end of file|\beof\b/i.test(text)) {
     return new ChunkwiseError("TruncatedError", `${doing}: the file is truncated or damaged (${reasons.at(-1)})`, { path: reported, cause: err });
   }
   if (/not registered/i.test(text)) {
@@ -122,8 +122,8 @@ export function translateHdf5Error(err: unknown, reported: string, doing: string
 }
 
 class Hdf5Dataset implements Dataset {
-  private arrays: Map<string, ArrayDescription> | undefined;
-  private groups: GroupDescription[] | undefined;
+  private objects: { arrays: string[]; groups: GroupDescription[] } | undefined;
+  private readonly descriptions = new Map<string, ArrayDescription>();
   private dimensionIds: Map<number, string> | undefined;
   private closed = false;
 
@@ -138,22 +138,20 @@ class Hdf5Dataset implements Dataset {
   ) {}
 
   async listArrays(): Promise<ArrayDescription[]> {
-    const arrays = await this.index();
-    return [...arrays.values()];
+    return this.tree().arrays.map((filePath) => this.describeCached(filePath));
   }
 
   async listGroups(): Promise<GroupDescription[]> {
-    await this.index();
-    return [...(this.groups ?? [])];
+    return [...this.tree().groups];
   }
 
+  /** One array's description: only its own chunk index is walked, so a worker that reads one array stays cheap. */
   async describe(arrayPath: string): Promise<ArrayDescription> {
-    const arrays = await this.index();
-    const description = arrays.get(normalizeRoot(arrayPath));
-    if (!description) {
+    const filePath = this.filePath(normalizeRoot(arrayPath));
+    if (!this.tree().arrays.includes(filePath)) {
       throw new ChunkwiseError("NotFoundError", `no array "${arrayPath}" in this file`, { path: this.location });
     }
-    return description;
+    return this.describeCached(filePath);
   }
 
   async readChunk(arrayPath: string, chunkCoords: readonly number[]): Promise<Block> {
@@ -227,32 +225,37 @@ class Hdf5Dataset implements Dataset {
     return filePath === this.root ? "/" : filePath.slice(this.root.length);
   }
 
-  private async index(): Promise<Map<string, ArrayDescription>> {
-    if (this.arrays) return this.arrays;
+  /** The object tree under the root: dataset paths in the file (sorted, bare netCDF dimensions left out) and groups. */
+  private tree(): { arrays: string[]; groups: GroupDescription[] } {
+    if (this.closed) throw new ChunkwiseError("UsageError", "the dataset was closed", { path: this.location });
+    if (this.objects) return this.objects;
     const rootObject = this.file.get(this.root);
-    const datasetPaths: string[] = [];
+    const arrays: string[] = [];
     const groups: GroupDescription[] = [];
     if (rootObject instanceof h5.Dataset) {
-      datasetPaths.push(this.root);
+      arrays.push(this.root);
     } else {
       groups.push({ path: "/", attributes: this.readAttributes(this.root) });
       const prefix = this.root === "/" ? "/" : `${this.root}/`;
       for (const name of this.module.get_names(this.file.file_id, this.root, true)) {
         const filePath = `${prefix}${name}`;
         const object = this.file.get(filePath);
-        if (object instanceof h5.Dataset) datasetPaths.push(filePath);
+        if (object instanceof h5.Dataset && !this.isPureNetcdfDimension(filePath)) arrays.push(filePath);
         else if (object instanceof h5.Group) groups.push({ path: this.reportedPath(filePath), attributes: this.readAttributes(filePath) });
       }
     }
-    const arrays = new Map<string, ArrayDescription>();
-    for (const filePath of datasetPaths.sort()) {
-      if (this.isPureNetcdfDimension(filePath)) continue;
-      const description = this.describeDataset(filePath);
-      arrays.set(description.path, description);
+    const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    this.objects = { arrays: arrays.sort(byPath), groups: groups.sort((a, b) => byPath(a.path, b.path)) };
+    return this.objects;
+  }
+
+  private describeCached(filePath: string): ArrayDescription {
+    let description = this.descriptions.get(filePath);
+    if (!description) {
+      description = this.describeDataset(filePath);
+      this.descriptions.set(filePath, description);
     }
-    this.groups = groups.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    this.arrays = arrays;
-    return arrays;
+    return description;
   }
 
   /**

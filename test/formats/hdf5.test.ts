@@ -184,6 +184,7 @@ describe("HDF5 chunk indexes of libver='latest' files (latest.h5)", () => {
       "/extensible_many": { storedBytes: 1336, writtenObjects: 334 }, // extensible array with super blocks
       "/fixed": { storedBytes: 204, writtenObjects: 9 }, // fixed array, filtered
       "/fixed_paged": { storedBytes: 1500, writtenObjects: 750 }, // paged fixed array, one page unwritten
+      "/implicit": { storedBytes: 48, writtenObjects: 6 }, // implicit index: early allocation, all chunks
       "/partial": { storedBytes: 32, writtenObjects: 1 },
       "/single": { storedBytes: 41, writtenObjects: 1 }, // single chunk, filtered
     });
@@ -195,6 +196,7 @@ describe("HDF5 chunk indexes of libver='latest' files (latest.h5)", () => {
     expect(edge.shape).toEqual([2, 2]);
     expect(Array.from(edge.values as Int32Array)).toEqual([38, 39, 46, 47]);
     expect((await ds.describe("/extensible_many")).fillValue).toBe(-1);
+    expect(Array.from((await ds.readChunk("/implicit", [2, 1])).values as Int16Array)).toEqual([18, 19]);
     expect(Array.from((await ds.readRegion("/extensible_many", [996], [1000])).values as Int32Array)).toEqual([996, -1, -1, 999]);
     await ds.close();
   });
@@ -327,6 +329,13 @@ describe("opening an object inside a file (file.nc/group/var)", () => {
     expect((await ds.listArrays()).map((a) => a.path)).toEqual(["/height", "/pr"]);
     expect((await ds.listGroups()).map((g) => g.path)).toEqual(["/"]);
     await ds.close();
+  });
+
+  it("refuses use after close", async () => {
+    const ds = await openHdf5(fixture("netcdf", "climate.nc"));
+    await ds.close();
+    await ds.close();
+    expect((await rejection(ds.readRegion("/lat", [0], [1]))).tag).toBe("UsageError");
   });
 
   it("says NotFoundError for an object path that is not in the file", async () => {

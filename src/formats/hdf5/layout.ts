@@ -11,7 +11,6 @@ import { readSync } from "node:fs";
 import { readUint, type Superblock } from "./superblock.js";
 
 export interface ObjectLayout {
-  readonly layout: "compact" | "contiguous" | "chunked" | "virtual";
   /** Bytes allocated on disk for the dataset's raw data (the sum of allocated chunks, filtered sizes); null when unknown. */
   readonly storedBytes: number | null;
   /** Allocated chunks (1 or 0 for contiguous data, 1 for compact); null when unknown. */
@@ -97,12 +96,12 @@ export function readObjectLayout(
   }
   const fillValue = decodeFill(messages, dataset.fillType);
   const layoutMessage = messages.find((m) => m.type === MSG_LAYOUT);
-  if (!layoutMessage) return null;
+  if (!layoutMessage) return { storedBytes: null, writtenChunks: null, fillValue };
   try {
-    const facts = layoutFacts(reader, layoutMessage.data, dataset.shape, dataset.fillType.size);
+    const facts = layoutFacts(reader, layoutMessage.data, dataset.shape);
     return { ...facts, fillValue };
   } catch {
-    return { layout: "chunked", storedBytes: null, writtenChunks: null, fillValue };
+    return { storedBytes: null, writtenChunks: null, fillValue };
   }
 }
 
@@ -279,27 +278,27 @@ function decodeScalar(bytes: Buffer, t: FillType): number | string | boolean | n
 
 type Facts = Omit<ObjectLayout, "fillValue">;
 
-function layoutFacts(reader: Reader, data: Buffer, shape: readonly number[], elementSize: number): Facts {
+function layoutFacts(reader: Reader, data: Buffer, shape: readonly number[]): Facts {
   const version = data[0]!;
-  if (version === 1 || version === 2) return layoutV1V2(reader, data, shape.reduce((product, n) => product * n, 1), elementSize);
+  // Versions 1 and 2 (HDF5 1.4 and earlier) are not decoded: their facts stay unknown.
   if (version !== 3 && version !== 4 && version !== 5) throw new Error(`layout message version ${version}`);
   const layoutClass = data[1]!;
   if (layoutClass === 0) {
-    return { layout: "compact", storedBytes: data.readUInt16LE(2), writtenChunks: 1 };
+    return { storedBytes: data.readUInt16LE(2), writtenChunks: 1 };
   }
   if (layoutClass === 1) {
     const address = reader.address(data, 2);
     const size = reader.length(data, 2 + reader.offsetSize);
-    return address === null ? { layout: "contiguous", storedBytes: 0, writtenChunks: 0 } : { layout: "contiguous", storedBytes: size, writtenChunks: 1 };
+    return address === null ? { storedBytes: 0, writtenChunks: 0 } : { storedBytes: size, writtenChunks: 1 };
   }
-  if (layoutClass === 3) return { layout: "virtual", storedBytes: null, writtenChunks: null };
+  if (layoutClass === 3) return { storedBytes: null, writtenChunks: null };
   if (layoutClass !== 2) throw new Error(`layout class ${layoutClass}`);
   if (version === 3) {
     const dimensionality = data[2]!;
     const address = reader.address(data, 3);
-    if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
+    if (address === null) return { storedBytes: 0, writtenChunks: 0 };
     const { count, bytes } = walkV1Btree(reader, address, dimensionality);
-    return { layout: "chunked", storedBytes: bytes, writtenChunks: count };
+    return { storedBytes: bytes, writtenChunks: count };
   }
   // Version 4 (and 5, which only adds index types): flags, dimensionality, encoded dim size, dims, index type, index info, address.
   const flags = data[2]!;
@@ -319,32 +318,32 @@ function layoutFacts(reader: Reader, data: Buffer, shape: readonly number[], ele
       const filteredSize = filtered ? reader.length(data, pos) : chunkBytes;
       if (filtered) pos += reader.lengthSize + 4;
       const address = reader.address(data, pos);
-      return address === null ? { layout: "chunked", storedBytes: 0, writtenChunks: 0 } : { layout: "chunked", storedBytes: filteredSize, writtenChunks: 1 };
+      return address === null ? { storedBytes: 0, writtenChunks: 0 } : { storedBytes: filteredSize, writtenChunks: 1 };
     }
     case 2: {
       // Implicit: every chunk allocated at once, unfiltered, in one block.
       const address = reader.address(data, pos);
       return address === null
-        ? { layout: "chunked", storedBytes: 0, writtenChunks: 0 }
-        : { layout: "chunked", storedBytes: gridChunks * chunkBytes, writtenChunks: gridChunks };
+        ? { storedBytes: 0, writtenChunks: 0 }
+        : { storedBytes: gridChunks * chunkBytes, writtenChunks: gridChunks };
     }
     case 3: {
       const address = reader.address(data, pos + 1);
-      if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-      return { layout: "chunked", ...(walkFixedArray(reader, address, chunkBytes)) };
+      if (address === null) return { storedBytes: 0, writtenChunks: 0 };
+      return walkFixedArray(reader, address, chunkBytes);
     }
     case 4: {
       const address = reader.address(data, pos + 5);
-      if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-      return { layout: "chunked", ...(walkExtensibleArray(reader, address, chunkBytes)) };
+      if (address === null) return { storedBytes: 0, writtenChunks: 0 };
+      return walkExtensibleArray(reader, address, chunkBytes);
     }
     case 5: {
       const address = reader.address(data, pos + 6);
-      if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-      return { layout: "chunked", ...(v2BtreeFacts(reader, address, chunkBytes, chunkDims.length)) };
+      if (address === null) return { storedBytes: 0, writtenChunks: 0 };
+      return v2BtreeFacts(reader, address, chunkBytes, chunkDims.length);
     }
     default:
-      return { layout: "chunked", storedBytes: null, writtenChunks: null };
+      return { storedBytes: null, writtenChunks: null };
   }
 }
 
@@ -352,25 +351,6 @@ function readDims(data: Buffer, offset: number, count: number, width: number): n
   const dims: number[] = [];
   for (let i = 0; i < count; i += 1) dims.push(readUint(data, offset + i * width, width) ?? 0);
   return dims;
-}
-
-/** Layout message versions 1 and 2 (files from HDF5 1.4 and earlier). */
-function layoutV1V2(reader: Reader, data: Buffer, elements: number, elementSize: number): Facts {
-  const dimensionality = data[1]!;
-  const layoutClass = data[2]!;
-  let pos = 8;
-  const address = layoutClass === 0 ? null : reader.address(data, pos);
-  if (layoutClass !== 0) pos += reader.offsetSize;
-  pos += dimensionality * 4;
-  if (layoutClass === 0) return { layout: "compact", storedBytes: data.readUInt32LE(pos), writtenChunks: 1 };
-  if (layoutClass === 1) {
-    if (address === null) return { layout: "contiguous", storedBytes: 0, writtenChunks: 0 };
-    // The message does not record the contiguous size; it is the dataset's logical size.
-    return { layout: "contiguous", storedBytes: elements * elementSize, writtenChunks: 1 };
-  }
-  if (address === null) return { layout: "chunked", storedBytes: 0, writtenChunks: 0 };
-  const { count, bytes } = walkV1Btree(reader, address, dimensionality);
-  return { layout: "chunked", storedBytes: bytes, writtenChunks: count };
 }
 
 /** Version 1 B-tree of raw data chunks (§III.A.1): leaf keys carry each chunk's stored size. */
@@ -409,7 +389,7 @@ function walkV1Btree(reader: Reader, address: number, dimensionality: number): {
 }
 
 /** Fixed array index (§VII.A): one entry per chunk of the grid, possibly split into pages. */
-function walkFixedArray(reader: Reader, headerAddress: number, chunkBytes: number): Omit<Facts, "layout"> {
+function walkFixedArray(reader: Reader, headerAddress: number, chunkBytes: number): Facts {
   const O = reader.offsetSize;
   const L = reader.lengthSize;
   const header = reader.bytes(headerAddress, 8 + L + O + 4);
@@ -471,7 +451,7 @@ function tallyEntries(
  * block listing its data blocks. Paged data blocks (over 2^pageBits elements, i.e. more than
  * about 4000 chunks along the unlimited axis) are not walked: their facts stay unknown.
  */
-function walkExtensibleArray(reader: Reader, headerAddress: number, chunkBytes: number): Omit<Facts, "layout"> {
+function walkExtensibleArray(reader: Reader, headerAddress: number, chunkBytes: number): Facts {
   const O = reader.offsetSize;
   const L = reader.lengthSize;
   const header = reader.bytes(headerAddress, 12 + 6 * L + O + 4);
@@ -544,7 +524,7 @@ function encodedSize(max: number): number {
  * size, so the header's record count is enough; filtered chunks (type 11) carry their stored size
  * in each record, which needs a walk of every node (records live in internal nodes too).
  */
-function v2BtreeFacts(reader: Reader, headerAddress: number, chunkBytes: number, rank: number): Omit<Facts, "layout"> {
+function v2BtreeFacts(reader: Reader, headerAddress: number, chunkBytes: number, rank: number): Facts {
   const O = reader.offsetSize;
   const L = reader.lengthSize;
   const header = reader.bytes(headerAddress, 16 + O + 2 + L + 4);
