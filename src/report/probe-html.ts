@@ -71,14 +71,14 @@ function taskStream(runs: readonly ProbeRun[]): { svg: string; tasks: number } {
       const y = MARGIN.top + threads.length * rowHeight + 3;
       const x0 = x(run.offsetSeconds + spill.start);
       const w = Math.max(0.5, x(run.offsetSeconds + spill.end) - x0);
-      parts.push(`<rect class="spill" x="${num(x0)}" y="${y}" width="${num(w)}" height="${rowHeight - 6}" fill="${phaseColours.spill}"><title>spill ${esc(spill.id)}</title></rect>`);
+      parts.push(`<rect class="${spill.kind}" x="${num(x0)}" y="${y}" width="${num(w)}" height="${rowHeight - 6}" fill="${phaseColours[spill.kind]}"><title>${spill.kind === "spill" ? "spilled" : "read back"}: result of ${esc(spill.id)}</title></rect>`);
     }
   }
   const ticks = axisTicks(0, end, 10)
     .map((t) => `<text class="tick" x="${num(x(t))}" y="${height - MARGIN.bottom + 16}" text-anchor="middle">${t.toPrecision(3)} s</text>`)
     .join("");
   const legend = (Object.keys(phaseColours) as PhaseName[])
-    .filter((p) => p !== "queued" && p !== "unspill")
+    .filter((p) => p !== "queued")
     .map((p, i) => `<rect x="${MARGIN.left + i * 90}" y="${height - 16}" width="10" height="10" fill="${phaseColours[p]}"/><text class="tick" x="${MARGIN.left + i * 90 + 14}" y="${height - 7}">${p}</text>`)
     .join("");
   const svg = `<svg id="task-stream" data-tasks="${count}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="task stream">${parts.join("")}${ticks}${legend}</svg>`;

@@ -38,8 +38,8 @@ export class MemoryManager {
   spilledNow = 0;
   readonly samples: MemorySample[] = [];
   private stats = { spilledBytes: 0, readBackBytes: 0, spillSeconds: 0, readBackSeconds: 0, spillEvents: 0, pauses: 0, pausedSeconds: 0 };
-  /** Called with (result id, start, end) for every spill, so the run can draw it. */
-  onSpill: ((id: string, start: number, end: number) => void) | null = null;
+  /** Called for every spill and read-back of a result (seconds since the run started), so the run can draw it. */
+  onSpill: ((id: string, kind: "spill" | "unspill", start: number, end: number) => void) | null = null;
 
   constructor(
     readonly policy: MemoryPolicy,
@@ -120,7 +120,9 @@ export class MemoryManager {
       this.spilledNow -= held.bytes;
       this.managed += held.bytes;
       this.stats.readBackBytes += held.bytes;
-      this.stats.readBackSeconds += this.clock() - start;
+      const end = this.clock();
+      this.stats.readBackSeconds += end - start;
+      this.onSpill?.(held.id, "unspill", start, end);
     });
     held.moving = reading.finally(() => (held.moving = null));
     await held.moving;
@@ -182,7 +184,7 @@ export class MemoryManager {
           this.stats.spilledBytes += chosen.bytes;
           this.stats.spillSeconds += end - start;
           this.stats.spillEvents++;
-          this.onSpill?.(chosen.id, start, end);
+          this.onSpill?.(chosen.id, "spill", start, end);
         })
         .finally(() => (chosen.moving = null));
       await chosen.moving;

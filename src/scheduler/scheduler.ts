@@ -6,7 +6,7 @@ import { Piscina } from "piscina";
 import { ChunkwiseError } from "../errors.js";
 import { type GraphIndex, indexGraph } from "./graph.js";
 import { MemoryManager } from "./memory.js";
-import type { MemoryPolicy, MemorySample, PhaseSpan, SpillStats, TaskRecord, TaskSpec, TaskValue, WireReply, WireTask } from "./types.js";
+import type { MemoryPolicy, MemorySample, PhaseSpan, SpillSpan, SpillStats, TaskRecord, TaskSpec, TaskValue, WireReply, WireTask } from "./types.js";
 
 /**
  * The file: URL of a compiled module next to `fromUrl` (an `import.meta.url`). Worker threads
@@ -56,8 +56,8 @@ export interface RunResult {
   readonly policy: MemoryPolicy;
   /** In completion order. */
   readonly tasks: readonly TaskRecord[];
-  /** Spill and read-back of held results, as spans on the main thread. */
-  readonly spills: readonly { readonly id: string; readonly start: number; readonly end: number }[];
+  /** Spills and read-backs of held results, as spans on the main thread. */
+  readonly spills: readonly SpillSpan[];
   readonly memory: readonly MemorySample[];
   readonly spill: SpillStats;
   /** Ids of the kept results (tasks marked keep, and tasks nothing depends on). */
@@ -170,7 +170,7 @@ class Execution {
   private done = 0;
   private failure: unknown = null;
   private readonly records: TaskRecord[] = [];
-  private readonly spills: { id: string; start: number; end: number }[] = [];
+  private readonly spills: SpillSpan[] = [];
   private readonly largestResult = new Map<string, number>();
   private readonly unknownInFlight = new Set<string>();
   private wakeUp: (() => void) | null = null;
@@ -185,8 +185,8 @@ class Execution {
     private readonly interrupted: () => ChunkwiseError | null,
   ) {
     this.memory = new MemoryManager(policy, this.clock);
-    this.memory.onSpill = (id, start, end) => {
-      this.spills.push({ id, start, end });
+    this.memory.onSpill = (id, kind, start, end) => {
+      this.spills.push({ id, kind, start, end });
       this.wake();
     };
   }

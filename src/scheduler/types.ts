@@ -84,6 +84,15 @@ export interface MemorySample {
   readonly rss: number;
 }
 
+/** A result written to the spill directory, or read back from it (seconds since the run started). */
+export interface SpillSpan {
+  /** The task whose result moved. */
+  readonly id: string;
+  readonly kind: "spill" | "unspill";
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface SpillStats {
   /** Bytes written to the spill directory over the run. */
   readonly spilledBytes: number;

@@ -66,6 +66,8 @@ describe("memory manager", () => {
     const readBefore = limited.spill.readBackBytes;
     expect(await contents(limited)).toEqual(expected);
     expect(limited.spill.readBackBytes).toBeGreaterThan(readBefore);
+    expect(limited.spills.filter((s) => s.kind === "spill").length).toBe(limited.spill.spillEvents);
+    expect(limited.spills.some((s) => s.kind === "unspill")).toBe(true);
     await limited.dispose();
     expect(readdirSync(spillParent)).toEqual([]); // spill files deleted
   });
