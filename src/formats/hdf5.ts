@@ -326,7 +326,7 @@ class Hdf5Dataset implements Dataset {
   private attributeValue(filePath: string, name: string): unknown {
     const object = this.file.get(filePath);
     if (!(object instanceof h5.Dataset) && !(object instanceof h5.Group)) return null;
-    return object.attrs[name]?.value ?? null;
+    return object.get_attribute(name, false);
   }
 
   private readAttributes(filePath: string): Record<string, unknown> {
