@@ -207,11 +207,10 @@ function decodeFill(messages: readonly Message[], fillType: FillType): number | 
     const { data } = fill;
     const version = data[0]!;
     if (version === 1 || version === 2) {
-      const defined = data[3]!;
-      if (version === 1 || defined !== 0) {
-        const size = data.readUInt32LE(4);
-        bytes = size > 0 ? data.subarray(8, 8 + size) : null;
-      }
+      // Version 2 without a value means H5D_FILL_VALUE_UNDEFINED (H5Ofill.c); a size of 0 means the default.
+      if (version === 2 && data[3] === 0) return null;
+      const size = data.readUInt32LE(4);
+      bytes = size > 0 ? data.subarray(8, 8 + size) : null;
     } else if (version === 3) {
       const flags = data[1]!;
       if (flags & 0x10) return null; // fill value explicitly undefined
