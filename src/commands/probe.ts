@@ -30,7 +30,7 @@ export default class Probe extends ChunkwiseCommand {
   };
   static override flags = {
     array: Flags.string({ description: "Array to probe (path or unique name); default: the largest readable numeric array." }),
-    budget: Flags.string({ description: "Time the whole probe may take: 20s, 500ms, 2m.", default: "20s" }),
+    budget: Flags.string({ description: "Time for the measurements: 20s, 500ms, 2m (opening the data and starting threads come on top).", default: "20s" }),
     threads: Flags.integer({ description: "Worker threads (default: the usable cores)." }),
     memory: Flags.string({ description: "Memory limit to plan with instead of the detected one, e.g. 8GiB." }),
     save: Flags.string({ description: "Write the measured cost model to FILE (read by `chunkwise advise --model FILE`)." }),
