@@ -50,7 +50,8 @@ export function fillElement(dtype: DataType, fillValue: ArrayDescription["fillVa
   const one = new (arrayClassFor(dtype))(1);
   if (fillValue === null) return one;
   if (one instanceof BigInt64Array || one instanceof BigUint64Array) {
-    const value = typeof fillValue === "boolean" ? BigInt(fillValue ? 1 : 0) : BigInt(Math.trunc(Number(fillValue)));
+    const value =
+      typeof fillValue === "boolean" ? BigInt(fillValue ? 1 : 0) : typeof fillValue === "string" && /^-?\d+$/.test(fillValue) ? BigInt(fillValue) : BigInt(Math.trunc(Number(fillValue)));
     one[0] = one instanceof BigUint64Array ? BigInt.asUintN(64, value) : BigInt.asIntN(64, value);
     return one;
   }

@@ -18,7 +18,7 @@ import { mkdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 import type { Block, GroupDescription, NumericArray } from "../dataset.js";
-import { h5, hdf5Reason, loadH5wasm } from "../hdf5/module.js";
+import { h5, hdf5Reason, loadH5wasm, type H5Module } from "../hdf5/module.js";
 import type { ArraySpec, DatasetWriter } from "../writer.js";
 import { fillElement } from "./encode.js";
 import { checkUnit, prepareArray, stageArray, type PreparedArray } from "./prepared-array.js";
@@ -54,13 +54,15 @@ export class Hdf5Writer implements DatasetWriter {
   readonly location: string;
   readonly format = "hdf5" as const;
   private readonly file: H5File;
+  private readonly module: H5Module;
   private groups: GroupDescription[];
   private readonly arrays = new Map<string, PreparedArray>();
   private readonly finalizeWarnings: string[] = [];
   private closed = false;
 
-  private constructor(location: string, file: H5File, staged: StagedOutput) {
+  private constructor(location: string, module: H5Module, file: H5File, staged: StagedOutput) {
     this.location = location;
+    this.module = module;
     this.file = file;
     this.groups = [...staged.groups];
     for (const array of staged.arrays) this.arrays.set(array.spec.path, prepareArray(array));
@@ -81,9 +83,9 @@ export class Hdf5Writer implements DatasetWriter {
     });
     const staged: StagedOutput = { format: "hdf5", groups: [], arrays: [] };
     await writeStaged(location, staged);
-    await loadH5wasm();
+    const module = await loadH5wasm();
     const file = openH5(partialHdf5Path(location), "w");
-    return new Hdf5Writer(location, file, staged);
+    return new Hdf5Writer(location, module, file, staged);
   }
 
   /**
@@ -94,14 +96,14 @@ export class Hdf5Writer implements DatasetWriter {
   static async attach(location: string, staged?: StagedOutput): Promise<Hdf5Writer> {
     const found = staged ?? (await readStaged(location));
     if (!found || found.format !== "hdf5") throw new ChunkwiseError("NotFoundError", "no unfinished hdf5 output to attach to", { path: location });
-    await loadH5wasm();
+    const module = await loadH5wasm();
     let file: H5File;
     try {
       file = openH5(partialHdf5Path(location), "a");
     } catch (err) {
       throw new ChunkwiseError("IOError", `the interrupted HDF5 output cannot be reopened (${(err as Error).message}); start again with --overwrite`, { path: location, cause: err });
     }
-    const writer = new Hdf5Writer(location, file, found);
+    const writer = new Hdf5Writer(location, module, file, found);
     for (const group of writer.groups) writer.ensureGroup(group.path);
     for (const array of writer.arrays.values()) if (writer.file.get(array.spec.path) === null) writer.createDataset(array);
     return writer;
@@ -139,7 +141,8 @@ export class Hdf5Writer implements DatasetWriter {
     const dataset = this.dataset(arrayPath);
     const ranges = unitCoords.map((c, axis): [number, number] => [c * array.unitShape[axis]!, c * array.unitShape[axis]! + block.shape[axis]!]);
     this.h5call(arrayPath, () => {
-      if (values.length > 0) dataset.write_slice(ranges, values);
+      if (unitCoords.length === 0) this.writeWhole(dataset, values);
+      else if (values.length > 0) dataset.write_slice(ranges, values);
       this.file.flush();
     });
   }
@@ -183,6 +186,18 @@ export class Hdf5Writer implements DatasetWriter {
     } catch (err) {
       if (err instanceof ChunkwiseError) throw err;
       throw new ChunkwiseError("IOError", `HDF5 write of ${where} failed: ${hdf5Reason(err)}`, { path: this.location, cause: err });
+    }
+  }
+
+  /** A scalar dataset (write_slice needs a hyperslab, which scalars lack): one whole-dataset write. */
+  private writeWhole(dataset: H5Dataset, values: NumericArray): void {
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    const pointer = this.module._malloc(bytes.length);
+    try {
+      this.module.HEAPU8.set(bytes, pointer);
+      this.module.set_dataset_data(this.file.file_id, dataset.path, null, null, null, BigInt(pointer));
+    } finally {
+      this.module._free(pointer);
     }
   }
 
@@ -260,7 +275,12 @@ export class Hdf5Writer implements DatasetWriter {
     const makeScale = (scalePath: string, name: string): void => {
       if (scales.has(scalePath)) return;
       const dataset = this.dataset(scalePath);
-      if (dataset.get_scale_name() === null) this.h5call(scalePath, () => dataset.make_scale(name));
+      this.h5call(scalePath, () => {
+        if (dataset.get_scale_name() === null) dataset.make_scale(name);
+        // netCDF-C numbers dimensions file-wide and records the number on the scale.
+        if (dataset.attrs["_Netcdf4Dimid"] !== undefined) dataset.delete_attribute("_Netcdf4Dimid");
+        dataset.create_attribute("_Netcdf4Dimid", [scales.size], [], "<i");
+      });
       scales.add(scalePath);
     };
     const plans: { array: PreparedArray; axis: number; scalePath: string }[] = [];
@@ -331,26 +351,27 @@ interface AttributeData {
 export function attributeFor(key: string, value: unknown, array: PreparedArray | null): AttributeData | null {
   const list = Array.isArray(value) ? value : [value];
   const scalar = !Array.isArray(value);
-  const shape = scalar ? undefined : [list.length];
+  // Numbers are 1-D arrays, as netCDF-C writes every attribute (a scalar becomes one element).
+  const shape = [list.length];
   if (list.length === 0) return null;
   if (list.every((v) => typeof v === "string") && !(array && TYPED_LIKE_VARIABLE.has(key) && list.every(isSpecialFloat))) {
     // A one-line ASCII text as netCDF writes NC_CHAR attributes (fixed-size, NUL-terminated); other text as variable-length UTF-8.
     const text = value as string;
     if (scalar && text.length > 0 && /^[\x00-\x7f]*$/.test(text)) return { data: text, shape: undefined, dtype: `A${text.length}` };
-    return { data: scalar ? value : list, shape, dtype: undefined };
+    return { data: scalar ? value : list, shape: scalar ? undefined : shape, dtype: undefined };
+  }
+  if (array && TYPED_LIKE_VARIABLE.has(key) && list.every((v) => typeof v === "number" || typeof v === "boolean" || isSpecialFloat(v) || (typeof v === "string" && /^-?\d+$/.test(v)))) {
+    const typed = list.map((v) => fillElement(array.spec.dtype, v as number | string | boolean)[0]!);
+    return { data: typed, shape, dtype: H5_DTYPE[array.spec.dtype.name] };
   }
   const numbers = list.map((v) => (typeof v === "boolean" ? (v ? 1 : 0) : isSpecialFloat(v) ? Number(v) : v));
   if (!numbers.every((v): v is number => typeof v === "number")) {
     return typeof value === "object" ? { data: JSON.stringify(value), shape: undefined, dtype: undefined } : null;
   }
-  if (array && TYPED_LIKE_VARIABLE.has(key)) {
-    const typed = numbers.map((n) => fillElement(array.spec.dtype, n)[0]!);
-    return { data: scalar ? [typed[0]] : typed, shape: scalar ? [] : shape, dtype: H5_DTYPE[array.spec.dtype.name] };
-  }
-  if (list.every((v) => typeof v === "boolean")) return { data: numbers, shape: scalar ? [] : shape, dtype: "<b" };
-  if (numbers.every((n) => Number.isInteger(n) && Math.abs(n) < 2 ** 31)) return { data: numbers, shape: scalar ? [] : shape, dtype: "<i" };
-  if (numbers.every((n) => Number.isSafeInteger(n))) return { data: numbers, shape: scalar ? [] : shape, dtype: "<q" };
-  return { data: numbers, shape: scalar ? [] : shape, dtype: "<d" };
+  if (list.every((v) => typeof v === "boolean")) return { data: numbers, shape, dtype: "<b" };
+  if (numbers.every((n) => Number.isInteger(n) && Math.abs(n) < 2 ** 31)) return { data: numbers, shape, dtype: "<i" };
+  if (numbers.every((n) => Number.isSafeInteger(n))) return { data: numbers, shape, dtype: "<q" };
+  return { data: numbers, shape, dtype: "<d" };
 }
 
 function isSpecialFloat(value: unknown): boolean {

@@ -99,7 +99,19 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
   }
 }
 
-/** JSON as zarr-python writes it: 4-space indent, NaN/Infinity already turned into strings by the caller. */
+/**
+ * JSON as zarr-python writes it: 4-space indent, NaN/Infinity already turned into strings by the
+ * caller. Objects with a `digits` string of an integer (JsonInteger) are written as that bare number.
+ */
 export function jsonText(document: unknown): string {
-  return `${JSON.stringify(document, null, 4)}\n`;
+  const marker = `@@chunkwise-integer-${randomBytes(4).toString("hex")}@@`;
+  const text = JSON.stringify(
+    document,
+    (_key, value: unknown) => {
+      const digits = (value as { digits?: unknown } | null)?.digits;
+      return typeof digits === "string" && /^-?\d+$/.test(digits) && value !== null && typeof value === "object" && Object.keys(value).length === 1 ? `${marker}${digits}` : value;
+    },
+    4,
+  );
+  return `${text.replace(new RegExp(`"${marker}(-?\\d+)"`, "g"), "$1")}\n`;
 }

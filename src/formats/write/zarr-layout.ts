@@ -21,11 +21,20 @@ export interface ZarrLayout {
 }
 
 /** The fill value as the metadata spells it for the dtype: booleans for bool, "NaN"/"Infinity" strings kept. */
-export function fillValueJson(array: StagedArray, nullAllowed: boolean): number | string | boolean | null {
+export function fillValueJson(array: StagedArray, nullAllowed: boolean): number | string | boolean | JsonInteger | null {
   const { fillValue, dtype } = array.spec;
   if (fillValue === null) return nullAllowed ? null : dtype.name === "bool" ? false : 0;
   if (dtype.name === "bool") return fillValue === true || fillValue === 1 || fillValue === "true";
   if (typeof fillValue === "boolean") return fillValue ? 1 : 0;
-  if (typeof fillValue === "string" && !["NaN", "Infinity", "-Infinity"].includes(fillValue)) return Number(fillValue);
+  if (typeof fillValue === "string" && !["NaN", "Infinity", "-Infinity"].includes(fillValue)) {
+    // 64-bit integers beyond 2^53 come as decimal strings: keep every digit in the JSON.
+    if (/^-?\d+$/.test(fillValue) && !Number.isSafeInteger(Number(fillValue))) return new JsonInteger(fillValue);
+    return Number(fillValue);
+  }
   return fillValue;
+}
+
+/** An integer written into JSON with all its digits (JSON numbers are unbounded; JS numbers are not). */
+export class JsonInteger {
+  constructor(readonly digits: string) {}
 }

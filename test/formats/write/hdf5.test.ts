@@ -85,7 +85,7 @@ describe("HDF5 writer", () => {
     const py = python(READ_WITH_H5PY, dst) as H5Out;
     expect(py.attrs).toEqual({ title: "rechunked", Conventions: "CF-1.8" });
     expect(py["/tas"]!.dims).toEqual([["This is a netCDF dimension but not a netCDF variable.         6"], ["lat"], ["This is a netCDF dimension but not a netCDF variable.         3"]]);
-    expect(py["/tas"]!.attrs).toEqual({ _FillValue: "NaN", units: "K", valid_range: [100, 400], scale: 1.5 });
+    expect(py["/tas"]!.attrs).toEqual({ _FillValue: ["NaN"], units: "K", valid_range: [100, 400], scale: [1.5] });
     expect(py["/tas"]!.values).toEqual(plain(tasValues));
     expect(py["/lat"]!.is_scale).toBe(true);
     expect(py["/station/pr"]!.dims).toEqual([["This is a netCDF dimension but not a netCDF variable.         6"]]);

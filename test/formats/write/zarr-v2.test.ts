@@ -122,6 +122,19 @@ print(json.dumps({"edge": ["NaN" if np.isnan(x) else float(x) for x in edge], "t
     expect(py.values).toEqual(plain(values));
   });
 
+  it("writes 64-bit integer fill values beyond 2^53 with every digit, as zarr-python reads them", async () => {
+    const dst = path.join(tempDir("v2"), "big.zarr");
+    const writer = await createWriter(dst, "zarr2");
+    const array = spec({ path: "/", shape: [3], chunks: [2], dtype: dtype("int64"), fillValue: "-9223372036854775806" });
+    await writer.createArray(array);
+    await writer.writeUnit("/", [0], { shape: [2], values: BigInt64Array.of(1n, 2n) });
+    await writer.finalize();
+    expect(readFileSync(path.join(dst, ".zarray"), "utf8")).toMatch(/"fill_value": -9223372036854775806,/);
+    const py = python(`import sys, json, zarr; a = zarr.open_array(sys.argv[1], mode="r"); print(json.dumps([str(a.fill_value), [str(x) for x in a[...]]]))`, dst);
+    // The second chunk was never written: it reads as the fill value.
+    expect(py).toEqual(["-9223372036854775806", ["1", "2", "-9223372036854775806"]]);
+  });
+
   it("refuses an existing destination unless asked to overwrite, bad unit coordinates and names escaping the store", async () => {
     const dst = path.join(tempDir("v2"), "exists.zarr");
     const writer = await createWriter(dst, "zarr2");
