@@ -191,6 +191,8 @@ export async function advise(location: string, options: AdviseOptions): Promise<
 
 function skipReason(description: ArrayDescription, accessText: string): string | null {
   if (description.shape.length === 0) return "scalar";
+  const name = description.path.slice(description.path.lastIndexOf("/") + 1);
+  if (description.shape.length === 1 && description.dimensionNames?.[0] === name) return "coordinate variable (xarray loads it whole)";
   if (product(description.shape) === 0) return "empty";
   if (description.dtype.kind === "string" || description.dtype.kind === "vlen") return `${description.dtype.name} data`;
   try {

@@ -3,7 +3,7 @@ import { type AccessPattern, type DimensionNames, formatAccessPattern } from "./
 import type { ChunkLayout } from "./layout.js";
 import type { MachineSpec } from "./machine.js";
 import type { ComputePrediction } from "./predict.js";
-import type { RewriteCost, WorkloadCost } from "./storage.js";
+import { OBJECT_SIZE_GUIDANCE, type RewriteCost, type WorkloadCost } from "./storage.js";
 import type { Thresholds } from "./thresholds.js";
 
 export type Severity = "info" | "warning" | "error";
@@ -279,10 +279,11 @@ export const FINDING_RULES: readonly FindingRule[] = [
   {
     id: "uncompressed-compressible",
     severity: "info",
-    summary: "data stored without compression that a sample shows compresses well",
+    summary: "data of 1 MB or more stored without compression that a sample shows compresses well",
     check: (ctx) => {
       const ratio = ctx.sampledCompressionRatio;
-      if (ctx.compressed || ratio === null || ratio < ctx.thresholds.compressionGain) return null;
+      // Below the 1 MB object guidance a deflate ratio says little and saves nothing worth a rewrite.
+      if (ctx.compressed || ratio === null || ratio < ctx.thresholds.compressionGain || ctx.layout.logicalBytes < OBJECT_SIZE_GUIDANCE.minBytes) return null;
       return {
         figure: figure("compression_ratio", ratio, `${ratio.toFixed(1)}:1`),
         threshold: figure("compression_ratio", ctx.thresholds.compressionGain, `${ctx.thresholds.compressionGain.toFixed(1)}:1`),

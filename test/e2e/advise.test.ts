@@ -85,6 +85,12 @@ describe("advise on a map-chunked 3-D float32 array", () => {
     expect(tas.paste.xarray).toBe(`xr.open_zarr(${JSON.stringify(climate)}, chunks={"time": 48, "lat": 73, "lon": 144})`);
   });
 
+  it("without --array: advises the data variables, skips coordinate variables", async () => {
+    const { doc } = await adviseJson([climate, "--access", "along=time"]);
+    expect(doc.arrays.map((a) => a.path)).toEqual(["/tas"]);
+    expect((doc as unknown as { skipped: { path: string; reason: string }[] }).skipped.map((s) => s.path)).toEqual(["/lat", "/lon", "/time"]);
+  });
+
   it("slice=time: today's layout is judged fine", async () => {
     for (const [store, args] of [
       [climate, ["--array", "tas"]],

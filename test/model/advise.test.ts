@@ -127,6 +127,8 @@ describe("each finding", () => {
     const finding = advise(raw, "full").findings.find((f) => f.id === "uncompressed-compressible")!;
     expect(finding.figure.value).toBe(3.2);
     expect(ids(advise(array({ compressed: false, sampledCompressionRatio: 1.1 }), "full"))).not.toContain("uncompressed-compressible");
+    const small = array({ shape: [73], dimensionNames: ["lat"], storageChunks: [73], compressed: false, sampledCompressionRatio: 3.2 });
+    expect(ids(advise(small, "full"))).not.toContain("uncompressed-compressible");
   });
 
   it("no-feasible-shape names what would fit", () => {
