@@ -152,6 +152,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
       }
       // HDF5 output: blocks come back here, `threads` at a time, through the one writer.
       const writer = request.mainWriter;
+      let unitsWritten = 0;
       for (let i = 0; i < tasks.length; i += request.threads) {
         const batch = tasks.slice(i, i + request.threads);
         const run = await scheduler.run(batch, { memory });
@@ -164,7 +165,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
             for (const unit of cellsIn(region, units, shape)) {
               await writer.writeUnit(target.array, unit.coords, extractRegion(placed, unit));
               count++;
-              if (request.killAfterUnits !== undefined && count >= request.killAfterUnits) process.kill(process.pid, "SIGKILL");
+              if (request.killAfterUnits !== undefined && ++unitsWritten >= request.killAfterUnits) process.kill(process.pid, "SIGKILL");
             }
             mainJournal!.append({ type: "task", array: target.array, stage: stageIndex, task: target.task, units: count, bytes: bytesOf.get(task.id)! });
           }

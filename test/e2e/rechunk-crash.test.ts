@@ -79,6 +79,17 @@ describe("rechunk after kill -9", () => {
     await killThenResume("after-final.zarr", { CHUNKWISE_TEST_KILL_AT: "after-finalize" });
   });
 
+  it("HDF5 output killed in the middle resumes to the same data", async () => {
+    const dst = path.join(tmp, "killed.nc");
+    const hdf5Options = ["--chunks", "time=-1,lat=8,lon=8", "--max-mem", "1MiB", "--threads", "2", "--verify", "sample"];
+    const killed = await runCli(["rechunk", source, dst, ...hdf5Options], { env: { CHUNKWISE_TEST_KILL_AFTER: "60" } });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(existsSync(dst)).toBe(false);
+    const resumed = await runCli(["rechunk", source, dst, ...hdf5Options, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    await expectSameData(source, dst, { fillValue: false });
+  });
+
   it("--resume with other target chunks is refused", async () => {
     const dst = path.join(tmp, "other.zarr");
     const killed = await runCli(["rechunk", source, dst, ...options], { env: { CHUNKWISE_TEST_KILL_AFTER: "3" } });
