@@ -224,7 +224,9 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
       const bytes = product(chunks) * itemSize;
       const perTask = Math.max(1e-4, estimatePerByte * bytes);
       const share = remaining / Math.max(1, Math.min(3, candidates.length - index));
-      const n = Math.round(Math.min(48, Math.max(8, 2 * threads, (share * threads) / perTask)));
+      // At least 8 tasks at the first two sizes (they anchor the fit), 4 (or one per thread, twice) later.
+      const fewest = index < 2 ? Math.max(8, 2 * threads) : Math.max(4, 2 * threads);
+      const n = Math.round(Math.min(48, Math.max(fewest, (share * threads) / perTask)));
       // Past the first two sizes, a size whose tasks would not finish in the time left is not started.
       if (index >= 2 && (n * perTask) / threads > remaining) break;
       report("sweep", `compute chunk ${chunks.join("×")} (${product(chunks) / product(storage)} storage chunks): ${n} tasks`);
