@@ -206,7 +206,8 @@ function skipReason(description: ArrayDescription, accessText: string): string |
 
 /**
  * The storage chunks advise recommends for each array under an access pattern (today's chunks when
- * keeping them is best): what `chunkwise rechunk --auto` applies.
+ * keeping them is best; for contiguous data, the best chunked layout): what `chunkwise rechunk
+ * --auto` applies.
  */
 export async function recommendedStorageChunks(
   dataset: Dataset,
@@ -227,7 +228,9 @@ export async function recommendedStorageChunks(
       filters: resolved.filters,
       currentCompute: null,
     });
-    const chunks = advice.storage.verdict === "rechunk" ? advice.storage.best?.storageChunks : description.chunks;
+    // A rewrite of contiguous data must be chunked: take the best layout even where keeping would do.
+    const rewrite = advice.storage.verdict === "rechunk" || description.chunks === null;
+    const chunks = rewrite ? advice.storage.best?.storageChunks : description.chunks;
     if (chunks) out.set(description.path, [...chunks]);
   }
   return out;

@@ -159,7 +159,10 @@ function whyCompute(guess: ComputePrediction, ours: ComputePrediction | null, ac
   if (!guess.aligned) return `splits storage chunks: decodes ${guess.readAmplification.toFixed(1)}× the data`;
   const ratio = guess.totalSeconds / ours.totalSeconds;
   if (ratio > 1 + DEFAULT_TIE_TOLERANCE) {
-    const cause = guess.tasks < ours.tasks ? `${guess.tasks} tasks leave threads idle` : `${guess.tasks} tasks cost ${(guess.overheadShare * 100).toFixed(0)} % overhead`;
+    const cause =
+      guess.tasks < ours.tasks
+        ? `${guess.tasks} task${guess.tasks === 1 ? "" : "s"} leave${guess.tasks === 1 ? "s" : ""} threads idle`
+        : `${guess.tasks} tasks cost ${(guess.overheadShare * 100).toFixed(0)} % overhead`;
     return `predicted ${ratio.toFixed(2)}× slower: ${cause}`;
   }
   return `as fast, but ${(guess.memoryPerWorkerBytes / ours.memoryPerWorkerBytes).toFixed(1)}× the memory per worker`;

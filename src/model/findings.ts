@@ -93,6 +93,7 @@ interface FindingRule {
 const pct = (value: number) => `${(value * 100).toFixed(value < 0.1 ? 1 : 0)} %`;
 const times = (value: number) => `${value >= 10 ? value.toFixed(0) : value.toFixed(1)}×`;
 const count = (value: number) => value.toLocaleString("en-US");
+const tasks = (value: number) => `${count(value)} task${value === 1 ? "" : "s"}`;
 /** "1 pass", "3 passes", "1 read", "5 reads" (`unit` is the plural). */
 export const plural = (n: number, unit: "passes" | "reads") => `${n} ${n === 1 ? (unit === "passes" ? "pass" : "read") : unit}`;
 const shapeText = (chunks: readonly number[] | null) => (chunks === null ? "contiguous" : `(${chunks.join(", ")})`);
@@ -209,9 +210,9 @@ export const FINDING_RULES: readonly FindingRule[] = [
         severity: current.totalSeconds >= thresholds.minSeconds ? "warning" : "info",
         figure: figure("overhead_share", current.overheadShare, pct(current.overheadShare)),
         threshold: figure("overhead_share", thresholds.overheadShare, pct(thresholds.overheadShare)),
-        message: `${ctx.currentGiven ? "the given compute chunks" : "one task per storage chunk"} ${shapeText(current.chunks)} of ${formatSize(current.chunkBytes)}: ${pct(current.overheadShare)} of each task is scheduler overhead (${count(current.tasks)} tasks)`,
+        message: `${ctx.currentGiven ? "the given compute chunks" : "one task per storage chunk"} ${shapeText(current.chunks)} of ${formatSize(current.chunkBytes)}: ${pct(current.overheadShare)} of each task is scheduler overhead (${tasks(current.tasks)})`,
         advice: ctx.recommended
-          ? `use ${recommendedText(ctx)} (${formatSize(ctx.recommended.chunkBytes)}, overhead ${pct(ctx.recommended.overheadShare)}, ${count(ctx.recommended.tasks)} tasks)`
+          ? `use ${recommendedText(ctx)} (${formatSize(ctx.recommended.chunkBytes)}, overhead ${pct(ctx.recommended.overheadShare)}, ${tasks(ctx.recommended.tasks)})`
           : "rewrite the storage chunks larger",
       };
     },
@@ -226,8 +227,8 @@ export const FINDING_RULES: readonly FindingRule[] = [
       return {
         figure: figure("tasks", current.tasks, count(current.tasks)),
         threshold: figure("tasks", thresholds.maxTasks, count(thresholds.maxTasks)),
-        message: `a pass with compute chunks ${shapeText(current.chunks)} is ${count(current.tasks)} tasks; Dask's graph handling slows down past 10k–100k`,
-        advice: ctx.recommended ? `use ${recommendedText(ctx)} (${count(ctx.recommended.tasks)} tasks)` : "rewrite the storage chunks larger",
+        message: `a pass with compute chunks ${shapeText(current.chunks)} is ${tasks(current.tasks)}; Dask's graph handling slows down past 10k–100k`,
+        advice: ctx.recommended ? `use ${recommendedText(ctx)} (${tasks(ctx.recommended.tasks)})` : "rewrite the storage chunks larger",
       };
     },
   },
