@@ -14,7 +14,7 @@
  * dimension becomes its scale (a coordinate variable); a dimension with no such array gets a
  * dimension-only scale dataset as netCDF-C creates them; every array gets its scales attached.
  */
-import { mkdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 import type { Block, GroupDescription, NumericArray } from "../dataset.js";
@@ -23,7 +23,7 @@ import type { ArraySpec, DatasetWriter } from "../writer.js";
 import { fillElement } from "./encode.js";
 import { checkUnit, prepareArray, stageArray, type PreparedArray } from "./prepared-array.js";
 import { jsonSafeSpec, partialHdf5Path, readStaged, STAGED_FILE, stagingDirectory, writeStaged, type StagedOutput } from "./staging.js";
-import { nodeSegments } from "./store-files.js";
+import { nodeSegments, writeFileAtomic } from "./store-files.js";
 
 type H5File = InstanceType<typeof h5.File>;
 type H5Dataset = InstanceType<typeof h5.Dataset>;
@@ -81,6 +81,7 @@ export class Hdf5Writer implements DatasetWriter {
     await mkdir(stagingDir, { recursive: true }).catch((err: unknown) => {
       throw fromSystemError(err, stagingDir);
     });
+    await takeLock(location);
     const staged: StagedOutput = { format: "hdf5", groups: [], arrays: [] };
     await writeStaged(location, staged);
     const module = await loadH5wasm();
@@ -96,6 +97,7 @@ export class Hdf5Writer implements DatasetWriter {
   static async attach(location: string, staged?: StagedOutput): Promise<Hdf5Writer> {
     const found = staged ?? (await readStaged(location));
     if (!found || found.format !== "hdf5") throw new ChunkwiseError("NotFoundError", "no unfinished hdf5 output to attach to", { path: location });
+    await takeLock(location);
     const module = await loadH5wasm();
     let file: H5File;
     try {
@@ -163,11 +165,14 @@ export class Hdf5Writer implements DatasetWriter {
     }
     const stagingDir = stagingDirectory(this.location, "hdf5");
     await rm(path.join(stagingDir, STAGED_FILE), { force: true });
+    await rm(lockPath(this.location), { force: true });
     await rmdir(stagingDir).catch(() => undefined);
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closeFile();
+    await rm(lockPath(this.location), { force: true });
   }
 
   private closeFile(): void {
@@ -330,6 +335,32 @@ export class Hdf5Writer implements DatasetWriter {
       if (existing !== null) return null;
     }
     return null;
+  }
+}
+
+function lockPath(location: string): string {
+  return path.join(stagingDirectory(location, "hdf5"), "writer.pid");
+}
+
+/**
+ * HDF5 output has one writer: record this process in DST.chunkwise/writer.pid, and refuse when
+ * another live process holds it (a lock left by a dead process is taken over).
+ */
+async function takeLock(location: string): Promise<void> {
+  const file = lockPath(location);
+  const holder = Number.parseInt(await readFile(file, "utf8").catch(() => ""), 10);
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    throw new ChunkwiseError("UsageError", `another chunkwise process (pid ${holder}) is writing this HDF5 output; HDF5 output has a single writer`, { path: location });
+  }
+  await writeFileAtomic(file, `${process.pid}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
