@@ -43,8 +43,15 @@ const MSG_LAYOUT = 0x0008;
 const MSG_CONTINUATION = 0x0010;
 const FLAG_SHARED = 0x02;
 
-/** Synchronous positioned reads (metadata blocks are small; h5wasm blocks the thread anyway). */
+/**
+ * Synchronous positioned reads (h5wasm blocks the thread anyway) through a small read-ahead window:
+ * chunk-index nodes are small and usually close together, so one 64 KiB read serves many.
+ */
 class Reader {
+  private static readonly WINDOW = 64 * 1024;
+  private window: Buffer = Buffer.alloc(0);
+  private windowStart = 0;
+
   constructor(
     private readonly fd: number,
     readonly superblock: Superblock,
@@ -66,9 +73,17 @@ class Reader {
 
   /** Up to `length` bytes: fewer where the file ends. */
   bytesAtMost(address: number, length: number): Buffer {
-    const buffer = Buffer.alloc(length);
-    const bytesRead = readSync(this.fd, buffer, 0, length, this.superblock.position + address);
-    return buffer.subarray(0, bytesRead);
+    const position = this.superblock.position + address;
+    const inWindow = position >= this.windowStart && position + length <= this.windowStart + this.window.length;
+    if (!inWindow) {
+      const size = Math.max(length, Reader.WINDOW);
+      const buffer = Buffer.allocUnsafe(size); // only the bytes read are ever exposed
+      const bytesRead = readSync(this.fd, buffer, 0, size, position);
+      this.window = buffer.subarray(0, bytesRead);
+      this.windowStart = position;
+    }
+    const offset = position - this.windowStart;
+    return this.window.subarray(offset, Math.min(offset + length, this.window.length));
   }
 
   /** An address field; null for the undefined address. */
@@ -372,6 +387,7 @@ function walkV1Btree(reader: Reader, address: number, dimensionality: number): {
     const level = node[5]!;
     const entries = node.readUInt16LE(6);
     if (node.length < nodeSize(entries)) node = reader.bytes(nodeAddress, nodeSize(entries));
+    const children: number[] = [];
     for (let i = 0; i < entries; i += 1) {
       const keyOffset = nodeHeader + i * (keySize + O);
       const child = reader.address(node, keyOffset + keySize);
@@ -380,9 +396,11 @@ function walkV1Btree(reader: Reader, address: number, dimensionality: number): {
         count += 1;
         bytes += node.readUInt32LE(keyOffset);
       } else {
-        pending.push(child);
+        children.push(child);
       }
     }
+    // Visit children in file order, so the read-ahead window serves neighbouring nodes.
+    pending.push(...children.sort((a, b) => b - a));
   }
   return { count, bytes };
 }
