@@ -96,7 +96,7 @@ function detectFormat(module: H5Module, file: H5File): DatasetFormat {
 }
 
 /** HDF5 error stacks → one ChunkwiseError line naming the file. */
-export function translateHdf5Error(err: unknown, reported: string, doing: string): ChunkwiseError {
+function translateHdf5Error(err: unknown, reported: string, doing: string): ChunkwiseError {
   if (err instanceof ChunkwiseError) return err;
   const reasons = hdf5Reasons(err);
   const text = reasons.join(" | ");
