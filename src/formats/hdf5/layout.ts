@@ -109,7 +109,12 @@ export function readObjectLayout(
   } catch {
     return null;
   }
-  const fillValue = decodeFill(messages, dataset.fillType);
+  let fillValue: ObjectLayout["fillValue"];
+  try {
+    fillValue = decodeFill(messages, dataset.fillType);
+  } catch {
+    fillValue = null; // a malformed fill-value message
+  }
   const layoutMessage = messages.find((m) => m.type === MSG_LAYOUT);
   if (!layoutMessage) return { storedBytes: null, writtenChunks: null, fillValue };
   try {
@@ -124,7 +129,7 @@ export function readObjectLayout(
 // Object headers (§IV.A): version 1 and version 2 ("OHDR"), with continuation blocks.
 
 function readObjectHeader(reader: Reader, address: number): Message[] {
-  const prefix = reader.bytes(address, 32);
+  const prefix = reader.bytesAtMost(address, 40); // the longest v2 prefix is 34 bytes
   const messages: Message[] = [];
   const blocks: { address: number; length: number }[] = [];
   let version: 1 | 2;
