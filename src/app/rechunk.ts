@@ -426,7 +426,14 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     }
   }
 
-  const verification = request.verify === "none" ? null : await verifyOutput({ source: request.source, output: request.destination, arrays: decisions, mode: request.verify, threads, maxMemBytes });
+  const verification = request.verify === "none" ? null : await verifyOutput({
+          source: request.source,
+          output: request.destination,
+          arrays: decided.map((d) => ({ ...d.decision, numeric: elementTypeName(d.description) !== null })),
+          mode: request.verify,
+          threads,
+          maxMemBytes,
+        });
   await rm(stateDir, { recursive: true, force: true });
   return { ...base, execution, verification, warnings, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
 }

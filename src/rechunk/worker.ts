@@ -20,9 +20,10 @@ import { product } from "../model/layout.js";
 import { blockValue } from "../scheduler/blocks.js";
 import type { TaskValue } from "../scheduler/types.js";
 import { type WorkerContext, defineWorkerOp } from "../scheduler/worker-runtime.js";
-import { type PlacedBlock, allocateLike, copyRegion, extractRegion, firstDifference } from "./copy.js";
+import { type Checksum, addRegionChecksum, emptyChecksum } from "./checksum.js";
+import { type PlacedBlock, allocateLike, copyRegion, extractRegion, firstDifference, isNumeric } from "./copy.js";
 import { Journal } from "./journal.js";
-import { CONTIGUOUS_SLAB_BYTES, type Region, cellsIn } from "./plan.js";
+import { CONTIGUOUS_SLAB_BYTES, type Region, cellsIn, ravel } from "./plan.js";
 import { type ElementCtor, type ScratchArray, readScratchRegion, writeScratchChunk } from "./scratch.js";
 
 export type BlockSource =
@@ -236,4 +237,89 @@ export const verifyUnits = defineWorkerOp<VerifyPayload>(async (payload, _inputs
     }
   }
   return { meta: { checked, mismatch: null }, buffers: [] };
+});
+
+/** Per output chunk (by linear index in the chunk grid): the checksum of its elements seen by a task. */
+export type ChecksumEntries = readonly (readonly [number, number, number])[];
+
+export interface ChecksumSourcePayload {
+  readonly location: string;
+  readonly array: string;
+  readonly shape: readonly number[];
+  readonly itemSize: number;
+  /** Source chunk grid; null for contiguous data, read region by region (`regions`). */
+  readonly sourceChunks: readonly number[] | null;
+  /** Source chunks to read (chunked source). */
+  readonly chunkCoords: readonly (readonly number[])[];
+  /** Regions to read (contiguous source). */
+  readonly regions: readonly Region[];
+  /** The output chunk grid the checksums are kept by. */
+  readonly units: readonly number[];
+  /** Linear indexes of the output chunks to checksum, sorted; null for all. */
+  readonly selected: readonly number[] | null;
+}
+
+function entriesOf(sums: Map<number, Checksum>): ChecksumEntries {
+  return [...sums].map(([unit, sum]) => [unit, sum.a, sum.b] as const);
+}
+
+function addPiece(sums: Map<number, Checksum>, piece: Block, at: Region, payload: { shape: readonly number[]; units: readonly number[] }, wanted: ((unit: number) => boolean) | null): void {
+  if (!isNumeric(piece.values)) throw new ChunkwiseError("UnsupportedError", "checksums need numeric data");
+  const grid = payload.shape.map((n, axis) => Math.ceil(n / payload.units[axis]!));
+  for (const cell of cellsIn(at, payload.units, payload.shape)) {
+    const unit = ravel(cell.coords, grid);
+    if (wanted !== null && !wanted(unit)) continue;
+    let sum = sums.get(unit);
+    if (sum === undefined) sums.set(unit, (sum = emptyChecksum()));
+    const overlap: Region = {
+      start: cell.start.map((s, axis) => Math.max(s, at.start[axis]!)),
+      stop: cell.stop.map((s, axis) => Math.min(s, at.stop[axis]!)),
+    };
+    addRegionChecksum(sum, piece.values, at.start, piece.shape, overlap, payload.shape);
+  }
+}
+
+/** Checksums of output-chunk pieces from source chunks, each source chunk read once. */
+export const checksumSource = defineWorkerOp<ChecksumSourcePayload>(async (payload, _inputs, ctx): Promise<TaskValue<ChecksumEntries>> => {
+  const dataset = await ctx.dataset(payload.location);
+  const selected = payload.selected === null ? null : new Set(payload.selected);
+  const wanted = selected === null ? null : (unit: number) => selected.has(unit);
+  const sums = new Map<number, Checksum>();
+  if (payload.sourceChunks !== null) {
+    for (const coords of payload.chunkCoords) {
+      const piece = await ctx.phase("read", () => dataset.readChunk(payload.array, coords));
+      const start = coords.map((c, axis) => c * payload.sourceChunks![axis]!);
+      const stop = start.map((s, axis) => Math.min(payload.shape[axis]!, s + payload.sourceChunks![axis]!));
+      await ctx.phase("compute", () => addPiece(sums, piece, { start, stop }, payload, wanted));
+    }
+  } else {
+    for (const region of payload.regions) {
+      const piece = await ctx.phase("read", () => dataset.readRegion(payload.array, region.start, region.stop));
+      await ctx.phase("compute", () => addPiece(sums, piece, region, payload, wanted));
+    }
+  }
+  collectGarbage();
+  return { meta: entriesOf(sums), buffers: [] };
+});
+
+export interface ChecksumOutputPayload {
+  readonly location: string;
+  readonly array: string;
+  readonly shape: readonly number[];
+  readonly units: readonly number[];
+  readonly unitCoords: readonly (readonly number[])[];
+}
+
+/** Checksums of whole output chunks. */
+export const checksumOutput = defineWorkerOp<ChecksumOutputPayload>(async (payload, _inputs, ctx): Promise<TaskValue<ChecksumEntries>> => {
+  const dataset = await ctx.dataset(payload.location);
+  const sums = new Map<number, Checksum>();
+  for (const coords of payload.unitCoords) {
+    const piece = await ctx.phase("read", () => dataset.readChunk(payload.array, coords));
+    const start = coords.map((c, axis) => c * payload.units[axis]!);
+    const stop = start.map((s, axis) => Math.min(payload.shape[axis]!, s + payload.units[axis]!));
+    await ctx.phase("compute", () => addPiece(sums, piece, { start, stop }, payload, null));
+  }
+  collectGarbage();
+  return { meta: entriesOf(sums), buffers: [] };
 });
