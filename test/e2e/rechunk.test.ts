@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -188,6 +188,22 @@ describe("rechunk refuses", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/holds no Zarr store; --overwrite refuses to delete it/);
     expect(existsSync(path.join(dst, "thesis.tex"))).toBe(true);
+  });
+
+  it("a store whose metadata names a node outside it (../escape) is refused before anything is written", async () => {
+    const evil = path.join(tmp, "evil");
+    const store = path.join(evil, "s.zarr");
+    await cp(climateV2, store, { recursive: true });
+    const meta = JSON.parse(await readFile(path.join(store, ".zmetadata"), "utf8"));
+    meta.metadata["../escape/.zarray"] = meta.metadata["lat/.zarray"];
+    meta.metadata["../escape/.zattrs"] = {};
+    await writeFile(path.join(store, ".zmetadata"), JSON.stringify(meta));
+    const dst = path.join(evil, "out", "o.zarr");
+    const r = await runCli(["rechunk", store, dst, "--chunks", "48,8,8"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refusing this store: refusing the node name "\.\." in "\/\.\.\/escape"/);
+    expect(existsSync(path.join(evil, "out"))).toBe(false);
+    expect(existsSync(path.join(evil, "escape"))).toBe(false);
   });
 
   it("bad flags with exit 2", async () => {
