@@ -71,7 +71,7 @@ describe("HDF5 writer", () => {
     const writer = await createWriter(dst, "hdf5");
     await writer.createGroup({ path: "/", attributes: { title: "rechunked", Conventions: "CF-1.8" } });
     const lat = spec({ path: "/lat", shape: [4], chunks: [4], dtype: dtype("float32"), dimensionNames: ["lat"], attributes: { units: "degrees_north" } });
-    const tas = spec({ path: "/tas", shape: [6, 4, 3], chunks: [6, 2, 2], dtype: dtype("float32"), fillValue: "NaN", dimensionNames: ["time", "lat", "lon"], attributes: { _FillValue: "NaN", units: "K", valid_range: [100, 400], scale: 1.5 } });
+    const tas = spec({ path: "/tas", shape: [6, 4, 3], chunks: [6, 2, 2], dtype: dtype("float32"), fillValue: "NaN", dimensionNames: ["time", "lat", "lon"], attributes: { _FillValue: "NaN", units: "K", valid_range: [-100, 400], scale: 1.5 } });
     await writer.createGroup({ path: "/station", attributes: {} });
     const pr = spec({ path: "/station/pr", shape: [6], chunks: [4], dtype: dtype("float64"), dimensionNames: ["time"], compressor: { name: "none" } });
     const tasValues = sampleValues("float32", 72);
@@ -85,7 +85,7 @@ describe("HDF5 writer", () => {
     const py = python(READ_WITH_H5PY, dst) as H5Out;
     expect(py.attrs).toEqual({ title: "rechunked", Conventions: "CF-1.8" });
     expect(py["/tas"]!.dims).toEqual([["This is a netCDF dimension but not a netCDF variable.         6"], ["lat"], ["This is a netCDF dimension but not a netCDF variable.         3"]]);
-    expect(py["/tas"]!.attrs).toEqual({ _FillValue: ["NaN"], units: "K", valid_range: [100, 400], scale: [1.5] });
+    expect(py["/tas"]!.attrs).toEqual({ _FillValue: ["NaN"], units: "K", valid_range: [-100, 400], scale: [1.5] });
     expect(py["/tas"]!.values).toEqual(plain(tasValues));
     expect(py["/lat"]!.is_scale).toBe(true);
     expect(py["/station/pr"]!.dims).toEqual([["This is a netCDF dimension but not a netCDF variable.         6"]]);
@@ -97,10 +97,23 @@ describe("HDF5 writer", () => {
     expect(cdl).toMatch(/float lat\(lat\) ;/);
     expect(cdl).toMatch(/double pr\(time\) ;/);
     expect(cdl).toMatch(/tas:_FillValue = NaNf ;/);
-    expect(cdl).toMatch(/tas:valid_range = 100\.f, 400\.f ;/);
+    expect(cdl).toMatch(/tas:valid_range = -100.f, 400.f ;/);
     expect(cdl).toMatch(/:_Format = "netCDF-4"/);
     expect(cdl).toMatch(/\ttas:units = "K" ;/);
     expect(cdl).toMatch(/group: station \{\n  variables:\n  \tdouble pr\(time\) ;/);
+
+    // netCDF-C itself (through python3-netcdf4) reads the values, masking the _FillValue.
+    const nc = python(
+      `import sys, json, netCDF4, numpy as np
+d = netCDF4.Dataset(sys.argv[1])
+v = d["tas"][:]
+print(json.dumps({"dims": list(d["tas"].dimensions), "masked": int(np.ma.count_masked(v)), "sum": float(np.nansum(v.filled(np.nan))), "pr": d["station"]["pr"].dimensions}))`,
+      dst,
+    ) as { dims: string[]; masked: number; sum: number; pr: string[] };
+    expect(nc.dims).toEqual(["time", "lat", "lon"]);
+    expect(nc.masked).toBe(1);
+    expect(nc.sum).toBeCloseTo(Array.from(tasValues).filter((v) => !Number.isNaN(v)).reduce((a, b) => a + b, 0), 3);
+    expect(nc.pr).toEqual(["time"]);
 
     const dataset = await openDataset(dst);
     expect((await dataset.describe("/tas")).dimensionNames).toEqual(["time", "lat", "lon"]);
