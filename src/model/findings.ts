@@ -103,6 +103,30 @@ function recommendedText(ctx: FindingContext): string {
   return ctx.recommended ? `compute chunks ${shapeText(ctx.recommended.chunks)}` : "larger compute chunks";
 }
 
+/**
+ * A feasible shape exists, but even the best one spends more than the overhead threshold on the
+ * scheduler, because memory caps the chunk size: say so, and what memory would allow chunks large
+ * enough (a task must do (1 − t)/t times the per-task overhead in work for an overhead share t).
+ */
+function overheadBound(ctx: FindingContext): Draft | null {
+  const best = ctx.recommended!;
+  const { thresholds, machine } = ctx;
+  if (best.overheadShare <= thresholds.overheadShare || best.totalSeconds < thresholds.minSeconds || best.tasks <= 1) return null;
+  if (best.memoryFraction < thresholds.memoryFraction / 2) return null; // not memory-bound: larger chunks would leave threads idle instead
+  const t = thresholds.overheadShare;
+  const s = best.overheadShare;
+  // A task's work grows with its bytes; it must be (1 − t)/t overheads long instead of (1 − s)/s.
+  const wanted = best.chunkBytes * (((1 - t) / t) / ((1 - s) / s));
+  const perWorker = ((best.memoryPerWorkerBytes / best.chunkBytes) * wanted) / thresholds.memoryFraction;
+  return {
+    severity: "warning",
+    figure: figure("overhead_share", best.overheadShare, pct(best.overheadShare)),
+    threshold: figure("overhead_share", t, pct(t)),
+    message: `the largest compute chunks that fit in ${formatSize(machine.memoryPerWorkerBytes)} per worker, ${shapeText(best.chunks)}, still spend ${pct(best.overheadShare)} of each task on the scheduler`,
+    advice: `chunks of about ${formatSize(wanted)} would need ${formatSize(perWorker)} per worker${machine.threadsPerWorker > 1 ? ", or fewer threads per worker" : ""}${ctx.storageBest?.storageChunks ? `, or storage chunks ${shapeText(ctx.storageBest.storageChunks)}` : ""}`,
+  };
+}
+
 /** The registry: one small entry per finding, in the order findings of equal severity are listed. */
 export const FINDING_RULES: readonly FindingRule[] = [
   {
@@ -127,9 +151,9 @@ export const FINDING_RULES: readonly FindingRule[] = [
   {
     id: "no-feasible-shape",
     severity: "error",
-    summary: "no compute chunk made of whole storage chunks fits the memory limit for this access pattern",
+    summary: "no compute chunk made of whole storage chunks fits the memory limit for this access pattern, or none that fits keeps overhead under its threshold",
     check: (ctx) => {
-      if (ctx.recommended !== null) return null;
+      if (ctx.recommended !== null) return overheadBound(ctx);
       const { smallest, thresholds, machine } = ctx;
       // chunks-too-large already says it when the smallest allowed chunk is today's.
       if (ctx.current.memoryFraction > thresholds.memoryFraction && smallest.chunkBytes === ctx.current.chunkBytes) return null;

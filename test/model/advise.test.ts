@@ -181,3 +181,20 @@ describe("findings output", () => {
     expect(elongation([100], null)).toBe(1);
   });
 });
+
+describe("when memory caps the chunks below what overhead needs", () => {
+  it("no-feasible-shape (warning) says the overhead share and the memory that would do", () => {
+    // Rows of 40 kB; 8 threads in 4 MiB hold at most ~3 rows each: each task is a third overhead.
+    const a = array({ shape: [100_000, 10_000], dimensionNames: null, storageChunks: [1, 10_000] });
+    const tight = { workers: 1, threadsPerWorker: 8, memoryPerWorkerBytes: 4 * 2 ** 20 };
+    const advice = advise(a, "full", { machine: tight });
+    expect(advice.compute.best).not.toBeNull();
+    const finding = advice.findings.find((f) => f.id === "no-feasible-shape")!;
+    expect(finding.severity).toBe("warning");
+    expect(finding.figure.name).toBe("overhead_share");
+    expect(finding.figure.value).toBeGreaterThan(DEFAULT_THRESHOLDS.overheadShare);
+    expect(finding.advice).toMatch(/per worker, or fewer threads per worker/);
+    // With ample memory the same array has no such finding.
+    expect(ids(advise(a, "full"))).not.toContain("no-feasible-shape");
+  });
+});
