@@ -72,7 +72,7 @@ export async function openHdf5(location: string, options: OpenHdf5Options = {}):
       return new Hdf5Dataset(reported, module, file, handle, superblock, root, detectFormat(module, file));
     } catch (err) {
       file.close();
-      throw err;
+      throw translateHdf5Error(err, reported, "cannot read the HDF5 metadata");
     }
   } catch (err) {
     await handle.close();
@@ -114,8 +114,11 @@ function translateHdf5Error(err: unknown, reported: string, doing: string): Chun
       { path: reported, cause: err },
     );
   }
-  if (/signature|not an hdf5 file|file signature/i.test(text)) {
+  if (/file signature not found|unable to find a valid file signature|not an hdf5 file/i.test(text)) {
     return new ChunkwiseError("NotADatasetError", `${doing}: not a valid HDF5 file (${reasons.at(-1)})`, { path: reported, cause: err });
+  }
+  if (/signature|corrupt|bad |wrong|invalid|unable to (load|read|decode|protect)/i.test(text)) {
+    return new ChunkwiseError("IOError", `${doing}: the file is damaged (${reasons.at(-1)})`, { path: reported, cause: err });
   }
   const detail = reasons.at(-1) ?? (err instanceof Error ? err.message : String(err));
   return new ChunkwiseError("IOError", `${doing}: ${detail}`, { path: reported, cause: err });
@@ -138,20 +141,16 @@ class Hdf5Dataset implements Dataset {
   ) {}
 
   async listArrays(): Promise<ArrayDescription[]> {
-    return this.tree().arrays.map((filePath) => this.describeCached(filePath));
+    return this.guard(() => this.tree().arrays.map((filePath) => this.describeCached(filePath)));
   }
 
   async listGroups(): Promise<GroupDescription[]> {
-    return [...this.tree().groups];
+    return this.guard(() => [...this.tree().groups]);
   }
 
   /** One array's description: only its own chunk index is walked, so a worker that reads one array stays cheap. */
   async describe(arrayPath: string): Promise<ArrayDescription> {
-    const filePath = this.filePath(normalizeRoot(arrayPath));
-    if (!this.tree().arrays.includes(filePath)) {
-      throw new ChunkwiseError("NotFoundError", `no array "${arrayPath}" in this file`, { path: this.location });
-    }
-    return this.describeCached(filePath);
+    return this.guard(() => this.describeSync(arrayPath));
   }
 
   async readChunk(arrayPath: string, chunkCoords: readonly number[]): Promise<Block> {
@@ -190,6 +189,23 @@ class Hdf5Dataset implements Dataset {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** HDF5 failures met while walking metadata (a damaged file) → one ChunkwiseError naming the file. */
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (err) {
+      throw translateHdf5Error(err, this.location, "cannot read the HDF5 metadata");
+    }
+  }
+
+  private describeSync(arrayPath: string): ArrayDescription {
+    const filePath = this.filePath(normalizeRoot(arrayPath));
+    if (!this.tree().arrays.includes(filePath)) {
+      throw new ChunkwiseError("NotFoundError", `no array "${arrayPath}" in this file`, { path: this.location });
+    }
+    return this.describeCached(filePath);
+  }
+
   private read(description: ArrayDescription, start: readonly number[], stop: readonly number[]): Block {
     if (description.unreadableReason !== null) {
       throw new ChunkwiseError("UnsupportedError", `cannot read ${description.path}: ${description.unreadableReason}`, { path: this.location });
@@ -205,14 +221,13 @@ class Hdf5Dataset implements Dataset {
       );
     }
     if (shape.some((n) => n === 0)) return { shape, values: emptyValues(description.dtype) };
-    const dataset = this.file.get(this.filePath(description.path)) as H5Dataset;
-    let raw: unknown;
     try {
-      raw = shape.length === 0 ? dataset.value : dataset.slice(start.map((s, axis) => [s, stop[axis]!]));
+      const dataset = this.file.get(this.filePath(description.path)) as H5Dataset;
+      const raw: unknown = shape.length === 0 ? dataset.value : dataset.slice(start.map((s, axis) => [s, stop[axis]!]));
+      return { shape, values: toValues(raw, description, isBooleanEnum(dataset.metadata)) };
     } catch (err) {
       throw translateHdf5Error(err, this.location, `cannot read ${description.path}`);
     }
-    return { shape, values: toValues(raw, description, isBooleanEnum(dataset.metadata)) };
   }
 
   private filePath(reportedPath: string): string {

@@ -410,6 +410,22 @@ describe("bad HDF5 input", () => {
     }
   });
 
+  it("damaged metadata (a symbol-table node signature overwritten) is an IOError naming the file, not an HDF5 stack", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "chunkwise-hdf5-"));
+    const file = path.join(dir, "damaged.h5");
+    try {
+      const bytes = await readFile(fixture("hdf5", "climate.h5"));
+      bytes[bytes.indexOf("SNOD")] ^= 0xff;
+      await writeFile(file, bytes);
+      const err = await rejection(openHdf5(file));
+      expect(err.tag).toBe("IOError");
+      expect(err.path).toBe(file);
+      expect(err.message).toBe("cannot read the HDF5 metadata: the file is damaged (bad symbol table node signature)");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("errors are ChunkwiseErrors, and nothing else escapes", async () => {
     const err = await openHdf5(fixture("malformed", "truncated.h5")).catch((e: unknown) => e);
     expect(isChunkwiseError(err, "TruncatedError")).toBe(true);
