@@ -3,7 +3,7 @@
  * uninterrupted run file for file, and an interrupted output must not look complete meanwhile.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,6 +88,22 @@ describe("rechunk after kill -9", () => {
     const resumed = await runCli(["rechunk", source, dst, ...hdf5Options, "--resume"]);
     expect(resumed.code, resumed.stderr).toBe(0);
     await expectSameData(source, dst, { fillValue: false });
+  });
+
+  it("an unreadable source chunk stops the run with exit 3 naming it; once fixed, --resume finishes", async () => {
+    const src = path.join(tmp, "corrupt.zarr");
+    await cp(source, src, { recursive: true });
+    const chunk = path.join(src, "tas", "5.0.0");
+    const good = await readFile(chunk);
+    await writeFile(chunk, Buffer.alloc(300, 0xab));
+    const dst = path.join(tmp, "from-corrupt.zarr");
+    const failed = await runCli(["rechunk", src, dst, ...options]);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toMatch(/tas\/5\.0\.0: \/tas stage 1 block .*corrupt/);
+    await writeFile(chunk, good);
+    const resumed = await runCli(["rechunk", src, dst, ...options, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    await expectSameTree(reference, dst);
   });
 
   it("--resume with other target chunks is refused", async () => {
