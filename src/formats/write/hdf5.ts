@@ -23,7 +23,7 @@ import type { ArraySpec, DatasetWriter } from "../writer.js";
 import { fillElement } from "./encode.js";
 import { checkUnit, prepareArray, stageArray, type PreparedArray } from "./prepared-array.js";
 import { jsonSafeSpec, partialHdf5Path, readStaged, STAGED_FILE, stagingDirectory, writeStaged, type StagedOutput } from "./staging.js";
-import { nodeSegments, writeFileAtomic } from "./store-files.js";
+import { assertReplaceable, nodeSegments, removeReplaceable, writeFileAtomic } from "./store-files.js";
 
 type H5File = InstanceType<typeof h5.File>;
 type H5Dataset = InstanceType<typeof h5.Dataset>;
@@ -74,6 +74,7 @@ export class Hdf5Writer implements DatasetWriter {
     if (existing && !options.overwrite) {
       throw new ChunkwiseError("UsageError", "already exists; pass --overwrite to replace it or --resume to finish an interrupted run", { path: location });
     }
+    if (existing) await assertReplaceable(location);
     const stagingDir = stagingDirectory(location, "hdf5");
     await rm(partialHdf5Path(location), { force: true }).catch((err: unknown) => {
       throw fromSystemError(err, stagingDir);
@@ -157,8 +158,8 @@ export class Hdf5Writer implements DatasetWriter {
     this.closeFile();
     const partial = partialHdf5Path(this.location);
     const existing = await stat(this.location).catch(() => null);
+    if (existing?.isDirectory()) await removeReplaceable(this.location);
     try {
-      if (existing?.isDirectory()) await rm(this.location, { recursive: true, force: true });
       await rename(partial, this.location);
     } catch (err) {
       throw fromSystemError(err, this.location);

@@ -4,7 +4,7 @@
  * so a crash never leaves a torn file and writing the same bytes twice is harmless.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 
@@ -114,4 +114,30 @@ export function jsonText(document: unknown): string {
     4,
   );
   return `${text.replace(new RegExp(`"${marker}(-?\\d+)"`, "g"), "$1")}\n`;
+}
+
+/** What marks a directory as a Zarr store or a chunkwise output at its root. */
+const STORE_MARKERS = [".zgroup", ".zarray", "zarr.json", STAGING_DIR];
+
+/**
+ * Check that an existing destination may be replaced for `--overwrite`: only what chunkwise could
+ * have written there — a regular file, an empty directory, or a directory with Zarr metadata or
+ * chunkwise's staging directory at its root. Anything else is refused, so a mistyped destination
+ * never deletes an unrelated directory.
+ */
+export async function assertReplaceable(location: string): Promise<void> {
+  const info = await stat(location).catch(() => null);
+  if (!info || info.isFile()) return;
+  if (!info.isDirectory()) throw new ChunkwiseError("UsageError", "exists and is not a regular file or directory; refusing to replace it", { path: location });
+  const entries = await readdir(location).catch((err: unknown) => Promise.reject(fromSystemError(err, location)));
+  if (entries.length > 0 && !entries.some((name) => STORE_MARKERS.includes(name))) {
+    throw new ChunkwiseError("UsageError", "exists and is not a Zarr store or a chunkwise output; refusing to delete it for --overwrite", { path: location });
+  }
+}
+
+/** Remove an existing destination after assertReplaceable(). */
+export async function removeReplaceable(location: string): Promise<void> {
+  await assertReplaceable(location);
+  await rm(location, { recursive: true, force: true }).catch((err: unknown) => Promise.reject(fromSystemError(err, location)));
+  forgetDirs(location);
 }

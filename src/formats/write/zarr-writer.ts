@@ -13,7 +13,7 @@ import { encodeChunk } from "./encode.js";
 import { checkUnit, prepareArray, stageArray, type PreparedArray } from "./prepared-array.js";
 import { encodeShard } from "./shard.js";
 import { jsonSafeSpec, readStaged, STAGED_FILE, stagingDirectory, writeStaged, type StagedOutput } from "./staging.js";
-import { forgetDirs, jsonText, nodeDirectory, nodeSegments, sweepTemporaryFiles, writeFileAtomic } from "./store-files.js";
+import { jsonText, nodeDirectory, nodeSegments, removeReplaceable, sweepTemporaryFiles, writeFileAtomic } from "./store-files.js";
 import type { ZarrLayout } from "./zarr-layout.js";
 
 export class ZarrWriter implements DatasetWriter {
@@ -40,10 +40,7 @@ export class ZarrWriter implements DatasetWriter {
       if (!options.overwrite) {
         throw new ChunkwiseError("UsageError", "already exists; pass --overwrite to replace it or --resume to finish an interrupted run", { path: location });
       }
-      await rm(location, { recursive: true, force: true }).catch((err: unknown) => {
-        throw fromSystemError(err, location);
-      });
-      forgetDirs(location);
+      await removeReplaceable(location);
     }
     const staged: StagedOutput = { format: layout.format, groups: [], arrays: [] };
     await writeStaged(location, staged);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDataset } from "../../../src/formats/open.js";
@@ -149,5 +149,11 @@ print(json.dumps({"edge": ["NaN" if np.isnan(x) else float(x) for x in edge], "t
     await expect(writer.createArray(spec({ path: "/s", shape: [2], chunks: [2], dtype: { numpy: "<U3", name: "string", kind: "string", itemSize: 12, byteOrder: "little" } }))).rejects.toThrow(/not supported/);
     const again = await createWriter(dst, "zarr2", { overwrite: true });
     expect(again.arraySpecs).toEqual([]);
+    // --overwrite never deletes a directory chunkwise did not write.
+    const unrelated = tempDir("v2");
+    writeFileSync(path.join(unrelated, "thesis.tex"), "precious");
+    await expect(createWriter(unrelated, "zarr2", { overwrite: true })).rejects.toThrow(/refusing to delete it/);
+    await expect(createWriter(unrelated, "hdf5", { overwrite: true })).rejects.toThrow(/refusing to delete it/);
+    expect(readFileSync(path.join(unrelated, "thesis.tex"), "utf8")).toBe("precious");
   });
 });
