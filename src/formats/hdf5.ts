@@ -397,7 +397,7 @@ class Hdf5Dataset implements Dataset {
       names[0] = this.scaleName(filePath);
     }
     if (attributeNames.includes("_Netcdf4Coordinates")) {
-      const ids = toJsonSafe(dataset.attrs["_Netcdf4Coordinates"]?.value);
+      const ids = toJsonSafe(this.attributeValue(filePath, "_Netcdf4Coordinates"));
       const byId = this.netcdfDimensionIds();
       if (Array.isArray(ids)) {
         ids.forEach((id, axis) => {
