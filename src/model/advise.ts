@@ -165,14 +165,16 @@ function whyCompute(guess: ComputePrediction, ours: ComputePrediction | null, ac
         : `${guess.tasks} tasks cost ${(guess.overheadShare * 100).toFixed(0)} % overhead`;
     return `predicted ${ratio.toFixed(2)}× slower: ${cause}`;
   }
-  return `as fast, but ${(guess.memoryPerWorkerBytes / ours.memoryPerWorkerBytes).toFixed(1)}× the memory per worker`;
+  if (ratio < 1 - DEFAULT_TIE_TOLERANCE) return `predicted ${(1 / ratio).toFixed(2)}× faster: a shape outside chunkwise's search`;
+  const memory = guess.memoryPerWorkerBytes / ours.memoryPerWorkerBytes;
+  return memory > 1 + DEFAULT_TIE_TOLERANCE ? `as fast, but ${memory.toFixed(1)}× the memory per worker` : "as fast and as lean";
 }
 
-function whyStorage(guess: WorkloadCost, ours: WorkloadCost, threads: number): string {
+function whyStorage(guess: WorkloadCost, ours: WorkloadCost, today: WorkloadCost, threads: number): string {
   if ((guess.storageChunks ?? []).join(",") === (ours.storageChunks ?? []).join(",")) return "same choice";
   if (!guess.feasible && ours.feasible) return "no compute chunk fits in memory on it for this pattern";
   const ratio = guess.seconds / ours.seconds;
-  if (ratio > 1 + DEFAULT_TIE_TOLERANCE) {
+  if (ratio > 1 + STORAGE_TIE_TOLERANCE) {
     const detail =
       guess.readAmplification > ours.readAmplification * 1.5
         ? `decodes ${guess.readAmplification.toFixed(1)}× the bytes used`
@@ -182,6 +184,11 @@ function whyStorage(guess: WorkloadCost, ours: WorkloadCost, threads: number): s
             ? `${guess.compute.tasks} task(s) for ${threads} threads: too few chunks to read in parallel`
             : `${guess.chunksPerAccess.toFixed(0)} chunks per access`;
     return `predicted ${ratio.toFixed(2)}× slower for this pattern: ${detail}`;
+  }
+  if (ratio < 1 - STORAGE_TIE_TOLERANCE) {
+    return ours.storageChunks === today.storageChunks
+      ? `predicted ${(1 / ratio).toFixed(2)}× faster per ${ours.unit}, under the 10 % that makes a rewrite worth it`
+      : `predicted ${(1 / ratio).toFixed(2)}× faster: a shape outside chunkwise's candidates`;
   }
   return "about as fast for this pattern";
 }
@@ -206,7 +213,7 @@ export function adviseArray(array: AdviceArray, settings: AdviceSettings): Array
       comparisons.push({ ...guess, seconds: p.totalSeconds, memoryFraction: p.memoryFraction, feasible: p.memoryFraction <= thresholds.memoryFraction, why: whyCompute(p, ours, access, array, thresholds.memoryFraction) });
     } else {
       const w = workloadCost(modelArray(array, guess.chunks), access, machine, cost, { memoryLimitFraction: thresholds.memoryFraction });
-      comparisons.push({ ...guess, seconds: w.seconds, memoryFraction: w.compute.memoryFraction, feasible: w.feasible, why: whyStorage(w, oursStorage, slots(machine)) });
+      comparisons.push({ ...guess, seconds: w.seconds, memoryFraction: w.compute.memoryFraction, feasible: w.feasible, why: whyStorage(w, oursStorage, storage.today, slots(machine)) });
     }
   }
 
