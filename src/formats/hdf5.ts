@@ -254,14 +254,37 @@ class Hdf5Dataset implements Dataset {
       const prefix = this.root === "/" ? "/" : `${this.root}/`;
       for (const name of this.module.get_names(this.file.file_id, this.root, true)) {
         const filePath = `${prefix}${name}`;
+        // Soft and external links are aliases of objects listed under their own names (or of nothing).
+        if (this.module.get_symbolic_link(this.file.file_id, filePath) !== null) continue;
         const object = this.file.get(filePath);
         if (object instanceof h5.Dataset && !this.isPureNetcdfDimension(filePath)) arrays.push(filePath);
         else if (object instanceof h5.Group) groups.push({ path: this.reportedPath(filePath), attributes: this.readAttributes(filePath) });
       }
     }
     const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    this.objects = { arrays: arrays.sort(byPath), groups: groups.sort((a, b) => byPath(a.path, b.path)) };
+    this.objects = { arrays: this.withoutHardLinkDuplicates(arrays).sort(byPath), groups: groups.sort((a, b) => byPath(a.path, b.path)) };
     return this.objects;
+  }
+
+  /** A dataset reachable by several hard links is one object: keep its shallowest (then first) path, so its bytes count once. */
+  private withoutHardLinkDuplicates(filePaths: string[]): string[] {
+    const depth = (p: string) => p.split("/").length;
+    const preferred = [...filePaths].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+    const seen = new Set<number>();
+    return preferred.filter((filePath) => {
+      const address = this.objectAddress(filePath);
+      if (seen.has(address)) return false;
+      seen.add(address);
+      return true;
+    });
+  }
+
+  /** An HDF5 object reference is the object header's address. */
+  private objectAddress(filePath: string): number {
+    const reference = this.module.create_object_reference(this.file.file_id, filePath);
+    let address = 0;
+    for (let i = reference.length - 1; i >= 0; i -= 1) address = address * 256 + reference[i]!;
+    return address;
   }
 
   private describeCached(filePath: string): ArrayDescription {
@@ -311,11 +334,8 @@ class Hdf5Dataset implements Dataset {
     };
   }
 
-  /** Storage facts and fill value from the object header; an object reference is the header's address. */
+  /** Storage facts and fill value, read from the dataset's object header. */
   private layout(filePath: string, metadata: Metadata): ObjectLayout | null {
-    const reference = this.module.create_object_reference(this.file.file_id, filePath);
-    let address = 0;
-    for (let i = reference.length - 1; i >= 0; i -= 1) address = address * 256 + reference[i]!;
     const fillType = {
       type: metadata.type,
       size: metadata.size,
@@ -324,7 +344,7 @@ class Hdf5Dataset implements Dataset {
       booleanEnum: isBooleanEnum(metadata),
       vlen: metadata.vlen || metadata.type === H5T.vlen,
     };
-    return readObjectLayout(this.handle.fd, this.superblock, address, { shape: metadata.shape ?? [], fillType });
+    return readObjectLayout(this.handle.fd, this.superblock, this.objectAddress(filePath), { shape: metadata.shape ?? [], fillType });
   }
 
   /** netCDF's (and many HDF5 writers') _FillValue attribute, as a JSON-safe scalar; undefined when absent. */
