@@ -6,7 +6,6 @@
  */
 import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 
@@ -24,7 +23,7 @@ interface WorkerReply {
   readonly error?: { readonly code: string | undefined; readonly path: string; readonly message: string };
 }
 
-/** One message to a worker: a directory and "\n"-separated names of files in it. */
+/** One message to a worker: a directory (absolute and normalized: paths are built by plain concatenation, which costs a third of path.join) and "\n"-separated names of files in it. */
 interface Batch {
   readonly dir: string;
   readonly names: string;
@@ -38,11 +37,10 @@ interface Batch {
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const { statSync } = require("node:fs");
-const { join } = require("node:path");
 parentPort.on("message", ({ dir, names }) => {
   let files = 0, bytes = 0;
   for (const name of names.split("\\n")) {
-    const path = join(dir, name);
+    const path = dir + "/" + name;
     let stats;
     try {
       stats = statSync(path, { throwIfNoEntry: false });
@@ -133,7 +131,7 @@ export class FileSizeSum {
 
   #statHere(batch: Batch): void {
     for (const name of batch.names.split("\n")) {
-      const path = join(batch.dir, name);
+      const path = `${batch.dir}/${name}`;
       let stats;
       try {
         stats = statSync(path, { throwIfNoEntry: false });
