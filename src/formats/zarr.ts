@@ -22,6 +22,9 @@ import {
 import { DirectoryStoreAccess, joinKey, shortMessage, ZipStoreAccess, type StoreAccess } from "./zarr/store-access.js";
 import { allocateValues, asIndexable, copyBox, toCOrder, type ZarritaData } from "./zarr/values.js";
 
+/** Arrays whose chunk files are listed at once: many small arrays list fast, few big ones do not start too many stat workers. */
+const ARRAYS_DESCRIBED_AT_ONCE = 4;
+
 /** Chunks decoded at once by readRegion: enough to keep both cores and the thread pool busy. */
 const REGION_READS_IN_FLIGHT = 8;
 
@@ -106,8 +109,16 @@ class ZarrDataset implements Dataset {
 
   async listArrays(): Promise<ArrayDescription[]> {
     const paths = [...this.#hierarchy.arrays.keys()].sort();
-    const out: ArrayDescription[] = [];
-    for (const path of paths) out.push(await this.describe(path));
+    const out = new Array<ArrayDescription>(paths.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(ARRAYS_DESCRIBED_AT_ONCE, paths.length) }, async () => {
+        while (next < paths.length) {
+          const index = next++;
+          out[index] = await this.describe(paths[index]!);
+        }
+      }),
+    );
     return out;
   }
 
@@ -318,8 +329,15 @@ async function discoverHierarchy(access: StoreAccess): Promise<Hierarchy> {
     throw new ChunkwiseError("NotADatasetError", "is not a Zarr store: no zarr.json, .zgroup or .zarray", { path: access.location });
   }
   const consolidated = await readDocument(access, ".zmetadata");
-  if (consolidated !== undefined) readConsolidatedV2(access, consolidated, v2);
-  else await visitV2Group(access, "", zgroup, v2);
+  if (consolidated === undefined) {
+    await visitV2Group(access, "", zgroup, v2);
+    return v2;
+  }
+  readConsolidatedV2(access, consolidated, v2);
+  if (!v2.groups.has("/")) {
+    const metadata = parseV2Group(zgroup, await readV2Attributes(access, ""), access.describeKey(".zgroup"));
+    v2.groups.set("/", { path: "/", key: "", metadata });
+  }
   return v2;
 }
 
