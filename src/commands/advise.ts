@@ -1,13 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { Args, Flags } from "@oclif/core";
 import { advise } from "../app/advise.js";
+import { measureCostModel } from "../app/probe.js";
 import { ChunkwiseCommand } from "../cli/base-command.js";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
 import type { CostModel } from "../model/cost-model.js";
 import { parseCostModel } from "../model/cost-model-file.js";
 import { type Severity, reachesLevel } from "../model/findings.js";
 import { type Policy, parsePolicy } from "../model/policy.js";
+import { parseDuration } from "../probe/duration.js";
 import { adviceJson, githubAnnotation, renderAdvice } from "../report/advise.js";
+import { probeProgressWriter } from "../report/probe-progress.js";
 import { parseSize } from "../units.js";
 
 async function readText(file: string): Promise<string> {
@@ -43,12 +46,19 @@ export default class Advise extends ChunkwiseCommand {
     "working-memory-factor": Flags.string({ description: "Peak memory of a task as a multiple of its chunk (default 3: input, output, one temporary)." }),
     "compute-chunks": Flags.string({ description: "The compute chunks you use today, to check them (time=24,lat=73 or 24,73,144); default: one per storage chunk, as xarray's chunks={}." }),
     "fail-on": Flags.string({ description: "Exit 1 when any finding is at this level or above.", options: ["info", "warning", "error"] }),
+    measure: Flags.boolean({ description: "Run a short probe on this dataset first and advise with the measured figures (see chunkwise probe).", exclusive: ["model"] }),
+    "measure-budget": Flags.string({ description: "Time the --measure probe may take (default 10s).", dependsOn: ["measure"] }),
     policy: Flags.string({ description: "Policy file (JSON): thresholds, silenced finding ids and severities, per array path or glob." }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Advise);
-    const cost: CostModel | undefined = flags.model === undefined ? undefined : parseCostModel(await readText(flags.model), flags.model);
+    positiveInteger(flags.threads, "--threads");
+    const cost: CostModel | undefined = flags.measure
+      ? await this.measure(args.path, flags)
+      : flags.model === undefined
+        ? undefined
+        : parseCostModel(await readText(flags.model), flags.model);
     const policy: Policy | undefined = flags.policy === undefined ? undefined : parsePolicy(await readText(flags.policy), flags.policy);
     const factorText = flags["working-memory-factor"];
     const workingMemoryFactor = factorText === undefined ? undefined : Number(factorText);
@@ -79,6 +89,21 @@ export default class Advise extends ChunkwiseCommand {
     if (failed) {
       if (!flags.json) process.stderr.write(`chunkwise: --fail-on ${failOn}: ${findings.filter((f) => reachesLevel([f], failOn)).length} finding(s) at ${failOn} or above\n`);
       process.exitCode = 1;
+    }
+  }
+
+  /** `--measure`: the same probe as `chunkwise probe`, on the threads one worker would have. */
+  private async measure(location: string, flags: { array?: string; threads?: number; "measure-budget"?: string; json: boolean }): Promise<CostModel> {
+    const progress = flags.json ? null : probeProgressWriter();
+    try {
+      return await measureCostModel(location, {
+        array: flags.array,
+        threads: flags.threads,
+        budgetSeconds: parseDuration(flags["measure-budget"] ?? "10s", "--measure-budget"),
+        onProgress: progress?.update,
+      });
+    } finally {
+      progress?.done();
     }
   }
 }

@@ -162,6 +162,15 @@ describe("advise findings on the fixtures", () => {
     const human = await runCli(["advise", fixture("zarr2", "tiny.zarr"), "--model", file]);
     expect(human.stdout).toMatch(/per-task overhead 200 µs \(measured\)/);
   });
+
+  it("--measure: runs a short probe first and advises with its measured figures", async () => {
+    const { doc } = await adviseJson([fixture("zarr2", "tiny.zarr"), "--measure", "--measure-budget", "3s"]);
+    expect(doc.cost_model.per_task_overhead_s!.source).toBe("measured");
+    expect(doc.cost_model.throughput_bytes_per_s!.source).toBe("measured");
+    expect(doc.cost_model.per_task_overhead_s!.value).not.toBe(DEFAULT_COST_MODEL.perTaskOverheadSeconds);
+    const both = await runCli(["advise", fixture("zarr2", "tiny.zarr"), "--measure", "--model", path.join(scratch, "model.json")]);
+    expect(both.code).toBe(2);
+  });
 });
 
 describe("CI mode", () => {
