@@ -329,6 +329,12 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     if (resumedJob !== null) {
       const differs = sameTargets(resumedJob, decided.map((d) => d.decision));
       if (differs) throw new ChunkwiseError("UsageError", `--resume must ask for what the interrupted run asked: ${differs}`, { path: request.destination });
+      if (resumedJob.format !== format) {
+        throw new ChunkwiseError("UsageError", `--resume: the interrupted run wrote ${resumedJob.format}, not ${format} (give --format ${resumedJob.format})`, { path: request.destination });
+      }
+      if (JSON.stringify(resumedJob.codec) !== JSON.stringify(codec)) {
+        throw new ChunkwiseError("UsageError", `--resume: the interrupted run used --codec ${resumedJob.codec ? resumedJob.codec.name : "(the source's)"}; resume with the same --codec`, { path: request.destination });
+      }
       if (realish(resumedJob.source) !== realish(request.source)) {
         throw new ChunkwiseError("UsageError", `--resume: the interrupted run read ${resumedJob.source}, not ${request.source}`, { path: request.destination });
       }
