@@ -92,7 +92,8 @@ export function extractChunk(
   if (whole) return values;
   const chunkLength = chunkShape.reduce((a, b) => a * b, 1);
   const out = new (values.constructor as NumericArrayConstructor)(chunkLength);
-  (out as { fill(value: number | bigint): unknown }).fill(fill[0]!);
+  // Only a chunk the block does not cover whole needs the fill value (new typed arrays are zeros).
+  if (extent.some((e, axis) => e !== chunkShape[axis])) (out as { fill(value: number | bigint): unknown }).fill(fill[0]!);
   if (rank === 0 || extent.some((e) => e === 0)) return out;
 
   // Merge trailing axes that are copied whole in both the block and the chunk into one run.
@@ -104,23 +105,22 @@ export function extractChunk(
   }
   const srcStrides = stridesOf(blockShape);
   const dstStrides = stridesOf(chunkShape);
+  const source = values as Float64Array;
+  const target = out as Float64Array;
   const index = new Array<number>(runAxis).fill(0);
-  const copy = (src: number, dst: number): void => {
-    (out as Float64Array).set((values as Float64Array).subarray(src, src + run), dst);
-  };
+  let src = offset.reduce((sum, o, axis) => sum + o * srcStrides[axis]!, 0);
+  let dst = 0;
   for (;;) {
-    let src = 0;
-    let dst = 0;
-    for (let axis = 0; axis < runAxis; axis++) {
-      src += (offset[axis]! + index[axis]!) * srcStrides[axis]!;
-      dst += index[axis]! * dstStrides[axis]!;
-    }
-    src += offset[runAxis]! * srcStrides[runAxis]!;
-    copy(src, dst);
+    target.set(source.subarray(src, src + run), dst);
+    // Odometer over the outer axes, moving both positions by their strides.
     let axis = runAxis - 1;
     while (axis >= 0) {
       index[axis]!++;
+      src += srcStrides[axis]!;
+      dst += dstStrides[axis]!;
       if (index[axis]! < extent[axis]!) break;
+      src -= extent[axis]! * srcStrides[axis]!;
+      dst -= extent[axis]! * dstStrides[axis]!;
       index[axis] = 0;
       axis--;
     }

@@ -23,9 +23,15 @@ export function shardIndexBytes(innerChunks: number): number {
   return innerChunks * 16 + 4;
 }
 
+/** Inner chunks encoded at once per shard: enough to keep libuv's zlib threads busy, few enough to bound memory. */
+const IN_FLIGHT = 4;
+
 /**
  * Encode one shard. `values`/`blockShape` cover the shard clipped to the array bounds (C order);
  * `allFill` is one inner chunk of fill values as bytes (in memory order), to recognise empty ones.
+ * Returns the shard's pieces in file order — the stored inner chunks, then the index — to be
+ * written one after the other (no concatenated copy), or null when no inner chunk is stored.
+ * Memory beyond the block: the encoded pieces plus at most IN_FLIGHT padded inner chunks.
  */
 export async function encodeShard(
   values: NumericArray,
@@ -34,20 +40,26 @@ export async function encodeShard(
   encoding: ChunkEncoding,
   fill: NumericArray,
   allFill: Buffer,
-): Promise<Uint8Array | null> {
+): Promise<Uint8Array[] | null> {
   const innerShape = encoding.chunkShape;
   const innerGrid = shardShape.map((size, axis) => size / innerShape[axis]!);
   const count = innerGrid.reduce((a, b) => a * b, 1);
-  const encoded: (Promise<Uint8Array> | null)[] = new Array(count);
+  const parts: (Uint8Array | null)[] = new Array(count).fill(null);
+  const pending = new Set<Promise<void>>();
   const coords = new Array<number>(innerGrid.length).fill(0);
   for (let i = 0; i < count; i++) {
     const offset = coords.map((c, axis) => c * innerShape[axis]!);
-    const outside = offset.some((o, axis) => o >= blockShape[axis]!);
-    if (outside) {
-      encoded[i] = null;
-    } else {
+    if (!offset.some((o, axis) => o >= blockShape[axis]!)) {
       const chunk = extractChunk(values, blockShape, offset, innerShape, fill);
-      encoded[i] = isAllFill(chunk, allFill) ? null : compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor);
+      if (!isAllFill(chunk, allFill)) {
+        const index = i;
+        const task: Promise<void> = compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor).then((bytes) => {
+          parts[index] = bytes;
+          pending.delete(task);
+        });
+        pending.add(task);
+        if (pending.size >= IN_FLIGHT) await Promise.race(pending);
+      }
     }
     for (let axis = coords.length - 1; axis >= 0; axis--) {
       coords[axis]!++;
@@ -55,23 +67,16 @@ export async function encodeShard(
       coords[axis] = 0;
     }
   }
-  const parts = await Promise.all(encoded);
+  await Promise.all(pending);
   if (parts.every((part) => part === null)) return null;
-  const dataBytes = parts.reduce((sum, part) => sum + (part ? part.length : 0), 0);
-  const out = new Uint8Array(dataBytes + shardIndexBytes(count));
-  const index = new DataView(out.buffer, dataBytes, count * 16);
+  const index = new Uint8Array(shardIndexBytes(count));
+  const view = new DataView(index.buffer);
   let position = 0;
   parts.forEach((part, i) => {
-    if (part === null) {
-      index.setBigUint64(i * 16, EMPTY, true);
-      index.setBigUint64(i * 16 + 8, EMPTY, true);
-      return;
-    }
-    out.set(part, position);
-    index.setBigUint64(i * 16, BigInt(position), true);
-    index.setBigUint64(i * 16 + 8, BigInt(part.length), true);
-    position += part.length;
+    view.setBigUint64(i * 16, part === null ? EMPTY : BigInt(position), true);
+    view.setBigUint64(i * 16 + 8, part === null ? EMPTY : BigInt(part.length), true);
+    if (part !== null) position += part.length;
   });
-  new DataView(out.buffer).setUint32(dataBytes + count * 16, crc32c(out.subarray(dataBytes, dataBytes + count * 16)), true);
-  return out;
+  view.setUint32(count * 16, crc32c(index.subarray(0, count * 16)), true);
+  return [...parts.filter((part): part is Uint8Array => part !== null), index];
 }

@@ -4,7 +4,7 @@
  * so a crash never leaves a torn file and writing the same bytes twice is harmless.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 
@@ -87,15 +87,42 @@ export async function sweepTemporaryFiles(dir: string): Promise<number> {
 }
 
 /** Write `bytes` to `file` atomically: a unique temporary name in the same directory, then rename. */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
   await ensureDir(path.dirname(file));
   const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
   try {
-    await writeFile(temp, bytes);
+    if (typeof bytes === "string" || bytes instanceof Uint8Array) await writeFile(temp, bytes);
+    else await writePieces(temp, bytes);
     await rename(temp, file);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => undefined);
     throw fromSystemError(err, file);
+  }
+}
+
+/** Write pieces one after the other into a new file, without concatenating them in memory. */
+async function writePieces(file: string, pieces: readonly Uint8Array[]): Promise<void> {
+  const handle = await open(file, "w");
+  try {
+    // writev takes a bounded number of buffers per call (IOV_MAX): write in batches.
+    for (let i = 0; i < pieces.length; i += 512) {
+      const batch = pieces.slice(i, i + 512);
+      const total = batch.reduce((sum, piece) => sum + piece.length, 0);
+      const { bytesWritten } = await handle.writev(batch);
+      if (bytesWritten === total) continue;
+      // A short write: finish the batch piece by piece.
+      let skip = bytesWritten;
+      for (const piece of batch) {
+        if (skip >= piece.length) {
+          skip -= piece.length;
+          continue;
+        }
+        await handle.write(piece.subarray(skip));
+        skip = 0;
+      }
+    }
+  } finally {
+    await handle.close();
   }
 }
 
