@@ -27,6 +27,8 @@ export abstract class ChunkwiseCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    // A parse error is answered here: keep oclif from also warning that the command never parsed.
+    this.parsed = true;
     const known = toChunkwiseError(err);
     const debug = this.argv.includes("--debug");
     if (known === undefined) {
