@@ -205,6 +205,22 @@ describe("metadata details", () => {
   });
 });
 
+describe("v3 features zarrita cannot read are listed with the reason", () => {
+  it.each([
+    ["a shard index at the start", (doc: Record<string, unknown>) => ((doc.codecs as { configuration: Record<string, unknown> }[])[0]!.configuration.index_location = "start"), 'shard index location "start" is not supported'],
+    ["a codec after sharding_indexed", (doc: Record<string, unknown>) => (doc.codecs as unknown[]).push({ name: "crc32c" }), "codecs outside sharding_indexed are not supported"],
+    ["a storage transformer", (doc: Record<string, unknown>) => (doc.storage_transformers = [{ name: "chunk-manifest-json" }]), "storage transformers are not supported"],
+  ])("%s", async (_label, edit, reason) => {
+    const array = copyOf("v3/data.zarr/2d.chunked.compressed.sharded.i2");
+    editJson(join(array, "zarr.json"), edit);
+    const dataset = await open(array);
+    const [description] = await dataset.listArrays();
+    expect(description!.unreadableReason).toBe(reason);
+    expect(description!.storage.writtenObjects).toBe(4);
+    await expect(dataset.readChunk("/", [0, 0])).rejects.toMatchObject({ tag: "UnsupportedError", message: expect.stringContaining(reason) });
+  });
+});
+
 describe("consolidated metadata", () => {
   it("a v2 store lists the same with and without .zmetadata", async () => {
     const withIt = await open(join(FIXTURES, "v2/data.zarr"));
