@@ -39,7 +39,6 @@ export function isCodecRegistered(name: string): boolean {
   return registry.has(name);
 }
 
-export { bloscFrameProblem } from "./blosc-frame.js";
 export { crc32c, Crc32cCodec } from "./crc32c.js";
 export { GzipCodec } from "./gzip.js";
 export { ZlibCodec } from "./zlib.js";
