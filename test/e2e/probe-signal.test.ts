@@ -24,7 +24,7 @@ describe("chunkwise probe interrupted", () => {
     const killer = setTimeout(() => child.kill("SIGKILL"), 90_000);
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     clearTimeout(killer);
-    expect(sent).toBe(true);
+    expect(sent, stderr).toBe(true);
     expect(code).toBe(130);
     expect(stderr.trim().split("\n").at(-1)).toBe("chunkwise: interrupted (SIGINT)");
     expect(stdout).toBe("");
