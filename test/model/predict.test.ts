@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_COST_MODEL } from "../../src/model/cost-model.js";
 import { memoryState } from "../../src/model/machine.js";
 import { contiguousRuns, isAligned, predictCompute, readsAlongAxis } from "../../src/model/predict.js";
-import { logInt, mulberry32 } from "./random.js";
+import { logInt, mulberry32 } from "../helpers/random.js";
 
 /** Brute force: for each compute tile, count the storage chunks it overlaps. */
 function bruteReads(n: number, s: number, c: number): number {

@@ -3,7 +3,7 @@ import { DEFAULT_COST_MODEL } from "../../src/model/cost-model.js";
 import type { MachineSpec } from "../../src/model/machine.js";
 import { type ModelArray, predictCompute } from "../../src/model/predict.js";
 import { divisorsBetween, geometricMultiples, hasTinyEdge, searchComputeChunks } from "../../src/model/search.js";
-import { logInt, mulberry32, pick } from "./random.js";
+import { logInt, mulberry32, pick } from "../helpers/random.js";
 
 interface Case {
   readonly array: ModelArray;

@@ -11,7 +11,7 @@ import {
   trailingFill,
   workloadCost,
 } from "../../src/model/storage.js";
-import { logInt, mulberry32 } from "./random.js";
+import { logInt, mulberry32 } from "../helpers/random.js";
 
 const machine = { workers: 4, threadsPerWorker: 2, memoryPerWorkerBytes: 16 * 2 ** 30 };
 const era = { shape: [8760, 721, 1440], itemSize: 4, storageChunks: [1, 721, 1440] };

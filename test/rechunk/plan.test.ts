@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isChunkwiseError } from "../../src/errors.js";
+import { mulberry32 } from "../helpers/random.js";
 import { ceilDiv, product } from "../../src/model/layout.js";
 import {
   type PlanRequest,
@@ -14,18 +15,6 @@ import {
   taskAt,
   unravel,
 } from "../../src/rechunk/plan.js";
-
-/** mulberry32: a small seeded PRNG, so every failure is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const int = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 
@@ -200,7 +189,7 @@ describe("planRechunk: properties over random shapes, chunks and memory", () => 
     let twoStage = 0;
     let refused = 0;
     for (let seed = 1; seed <= 400; seed++) {
-      const rand = prng(seed);
+      const rand = mulberry32(seed);
       const ndim = int(rand, 1, 4);
       const shape = Array.from({ length: ndim }, () => int(rand, 1, ndim >= 3 ? 24 : 90));
       const itemSize = [1, 2, 4, 8][int(rand, 0, 3)]!;
@@ -230,7 +219,7 @@ describe("planRechunk: properties over random shapes, chunks and memory", () => 
 
   it("never refuses when the gcd route fits: source chunk and target unit each fit with room", () => {
     for (let seed = 1000; seed < 1200; seed++) {
-      const rand = prng(seed);
+      const rand = mulberry32(seed);
       const ndim = int(rand, 1, 3);
       const shape = Array.from({ length: ndim }, () => int(rand, 1, 60));
       const sourceChunks = shape.map((n) => int(rand, 1, n));
