@@ -88,12 +88,12 @@ describe("chunkwise probe (CLI)", () => {
       expect(requests.filter((u) => !u.startsWith("file:"))).toEqual([]);
       // Task stream: one bar per task the probe ran, each drawn with a visible width.
       expect(await page.locator("#task-stream g.task").count()).toBe(doc.tasks_recorded);
-      const widths = await page.$$eval("#task-stream g.task rect", (rects) => rects.map((r) => (r as SVGGraphicsElement).getBBox().width));
+      const widths = await page.$$eval("#task-stream g.task rect", (rects) => rects.map((r) => (r as unknown as { getBBox(): { width: number } }).getBBox().width));
       expect(Math.min(...widths)).toBeGreaterThan(0);
       // Memory: one polyline vertex per sample, the four threshold lines, the spilled area.
       const samples = Number(await page.getAttribute("#memory", "data-samples"));
       expect(samples).toBeGreaterThan(2);
-      const vertices = await page.$eval("#memory polyline.managed", (p) => (p as SVGPolylineElement).points.numberOfItems);
+      const vertices = await page.$eval("#memory polyline.managed", (p) => (p as unknown as { points: { numberOfItems: number } }).points.numberOfItems);
       expect(vertices).toBe(samples);
       expect(await page.$$eval("#memory line.threshold", (ls) => ls.map((l) => l.getAttribute("data-fraction")))).toEqual(["0.6", "0.7", "0.8", "0.95"]);
       expect(await page.locator("#memory polygon.spilled").count()).toBe(1);

@@ -1,11 +1,11 @@
-import chalk from "chalk";
+import chalk, { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { configureColor } from "../../src/report/style.js";
 import { renderTable } from "../../src/report/table.js";
 
 describe("renderTable", () => {
   it("aligns columns by visible width, ignoring colour codes", () => {
-    const coloured = new chalk.constructor({ level: 1 });
+    const coloured = new Chalk({ level: 1 });
     const text = renderTable([{ header: "A" }, { header: "SIZE", align: "right" }], [[coloured.red("long-name"), "1 B"], ["x", "100 KiB"]]);
     const lines = text.split("\n").map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
     expect(lines).toEqual(["A             SIZE", "long-name      1 B", "x          100 KiB"]);

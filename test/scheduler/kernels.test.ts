@@ -62,16 +62,16 @@ describe("map kernels", () => {
   it("copy returns equal values in a new buffer", () => {
     const values = Int32Array.from([4, -1, 9]);
     const out = applyMap(values, { kind: "copy" });
-    expect(Array.from(out)).toEqual([4, -1, 9]);
+    expect([...out]).toEqual([4, -1, 9]);
     expect(out.buffer).not.toBe(values.buffer);
   });
 
   it("scale-offset computes x·scale + offset, float32 stays float32", () => {
     const f32 = applyMap(Float32Array.from([1, 2.5]), { kind: "scale-offset", scale: 2, offset: -1 });
     expect(f32).toBeInstanceOf(Float32Array);
-    expect(Array.from(f32)).toEqual([1, 4]);
+    expect([...f32]).toEqual([1, 4]);
     const i16 = applyMap(Int16Array.from([10, -20]), { kind: "scale-offset", scale: 0.5, offset: 273.15 });
     expect(i16).toBeInstanceOf(Float64Array);
-    expect(Array.from(i16)).toEqual([278.15, 263.15]);
+    expect([...i16]).toEqual([278.15, 263.15]);
   });
 });
