@@ -19,7 +19,8 @@ import {
   type ZarrFormatVersion,
   type ZarrGroupMetadata,
 } from "./zarr/metadata.js";
-import { DirectoryStoreAccess, joinKey, shortMessage, ZipStoreAccess, type StoreAccess } from "./zarr/store-access.js";
+import { HttpStoreAccess } from "./zarr/http-store-access.js";
+import { DirectoryStoreAccess, isSafeKey, joinKey, shortMessage, ZipStoreAccess, type StoreAccess } from "./zarr/store-access.js";
 import { allocateValues, asIndexable, copyBox, toCOrder, type ZarritaData } from "./zarr/values.js";
 
 /** Arrays whose chunk files are listed at once: many small arrays list fast, few big ones do not start too many stat workers. */
@@ -59,6 +60,16 @@ export async function openZarrZip(location: string): Promise<Dataset> {
   }
 }
 
+/**
+ * A store over HTTP(S). Its arrays come from consolidated metadata (v2 .zmetadata, v3
+ * consolidated_metadata in the root zarr.json) when present; without it the store cannot be
+ * listed and `arrayPaths` (the user's --array) name the arrays; any other array is found when
+ * first asked for by path. Storage figures (chunks written, bytes stored) are unknown: null.
+ */
+export async function openZarrHttp(url: string, options: { arrayPaths?: readonly string[]; access?: HttpStoreAccess } = {}): Promise<Dataset> {
+  return ZarrDataset.open(options.access ?? new HttpStoreAccess(url), options.arrayPaths ?? []);
+}
+
 interface ArrayNode {
   readonly path: string;
   readonly key: string;
@@ -75,6 +86,8 @@ interface Hierarchy {
   readonly format: ZarrFormatVersion;
   readonly arrays: Map<string, ArrayNode>;
   readonly groups: Map<string, GroupNode>;
+  /** False when the store could not be listed and arrays may exist that are not in `arrays`. */
+  complete: boolean;
 }
 
 function pathOfKey(key: string): string {
@@ -102,12 +115,28 @@ class ZarrDataset implements Dataset {
     this.format = hierarchy.format === 2 ? "zarr2" : "zarr3";
   }
 
-  static async open(access: StoreAccess): Promise<ZarrDataset> {
+  static async open(access: StoreAccess, arrayPaths: readonly string[] = []): Promise<ZarrDataset> {
     registerChunkwiseCodecs();
-    return new ZarrDataset(access, await discoverHierarchy(access));
+    const hierarchy = await discoverHierarchy(access);
+    if (!hierarchy.complete) {
+      for (const arrayPath of arrayPaths) {
+        const key = keyOfPath(arrayPath);
+        if (!(await findUnlistedArray(access, hierarchy, key))) {
+          throw new ChunkwiseError("NotFoundError", `no array ${pathOfKey(key)} here: neither ${joinKey(key, "zarr.json")} nor ${joinKey(key, ".zarray")} exists`, { path: access.location });
+        }
+      }
+    }
+    return new ZarrDataset(access, hierarchy);
   }
 
   async listArrays(): Promise<ArrayDescription[]> {
+    if (!this.#hierarchy.complete && this.#hierarchy.arrays.size === 0) {
+      throw new ChunkwiseError(
+        "UsageError",
+        "this remote store has no consolidated metadata and HTTP cannot list it: name the array with --array PATH (e.g. --array /group/temperature)",
+        { path: this.location },
+      );
+    }
     const paths = [...this.#hierarchy.arrays.keys()].sort();
     const out = new Array<ArrayDescription>(paths.length);
     let next = 0;
@@ -128,8 +157,9 @@ class ZarrDataset implements Dataset {
       .map((group) => ({ path: group.path, attributes: group.metadata.attributes }));
   }
 
-  #arrayNode(arrayPath: string): ArrayNode {
-    const node = this.#hierarchy.arrays.get(pathOfKey(keyOfPath(arrayPath)));
+  async #arrayNode(arrayPath: string): Promise<ArrayNode> {
+    let node = this.#hierarchy.arrays.get(pathOfKey(keyOfPath(arrayPath)));
+    if (!node && !this.#hierarchy.complete) node = await findUnlistedArray(this.#access, this.#hierarchy, keyOfPath(arrayPath));
     if (!node) {
       const isGroup = this.#hierarchy.groups.has(pathOfKey(keyOfPath(arrayPath)));
       throw new ChunkwiseError("NotFoundError", isGroup ? `${arrayPath} is a group, not an array` : `no array ${arrayPath} in this store`, {
@@ -140,7 +170,7 @@ class ZarrDataset implements Dataset {
   }
 
   async describe(arrayPath: string): Promise<ArrayDescription> {
-    const node = this.#arrayNode(arrayPath);
+    const node = await this.#arrayNode(arrayPath);
     const meta = node.metadata;
     return {
       path: node.path,
@@ -161,6 +191,7 @@ class ZarrDataset implements Dataset {
 
   #storageOf(node: ArrayNode): Promise<StorageFacts> {
     let facts = this.#storage.get(node.path);
+    if (!facts && !this.#access.listable) facts = Promise.resolve({ storedBytes: null, writtenObjects: null });
     if (!facts) {
       const meta = node.metadata;
       const objectShape = meta.shards ?? meta.chunks;
@@ -236,7 +267,7 @@ class ZarrDataset implements Dataset {
   }
 
   async readChunk(arrayPath: string, chunkCoords: readonly number[]): Promise<Block> {
-    const node = this.#arrayNode(arrayPath);
+    const node = await this.#arrayNode(arrayPath);
     const meta = node.metadata;
     if (chunkCoords.length !== meta.shape.length || chunkCoords.some((c, axis) => !Number.isInteger(c) || c < 0 || c * meta.chunks[axis]! >= Math.max(meta.shape[axis]!, 1))) {
       throw new ChunkwiseError("UsageError", `chunk [${chunkCoords.join(", ")}] is outside the chunk grid of ${node.path}`, { path: this.location });
@@ -247,7 +278,7 @@ class ZarrDataset implements Dataset {
   }
 
   async readRegion(arrayPath: string, start: readonly number[], stop: readonly number[]): Promise<Block> {
-    const node = this.#arrayNode(arrayPath);
+    const node = await this.#arrayNode(arrayPath);
     const meta = node.metadata;
     const rank = meta.shape.length;
     if (start.length !== rank || stop.length !== rank || start.some((s, axis) => !Number.isInteger(s) || !Number.isInteger(stop[axis]) || s < 0 || s > stop[axis]! || stop[axis]! > meta.shape[axis]!)) {
@@ -312,10 +343,11 @@ async function readV2Attributes(access: StoreAccess, dirKey: string): Promise<Re
 
 /** Find every array and group: from consolidated .zmetadata when the v2 root has it, else by walking directories. */
 async function discoverHierarchy(access: StoreAccess): Promise<Hierarchy> {
-  const hierarchy: Hierarchy = { format: 3, arrays: new Map(), groups: new Map() };
+  const hierarchy: Hierarchy = { format: 3, arrays: new Map(), groups: new Map(), complete: true };
   const rootV3 = await readDocument(access, "zarr.json");
   if (rootV3 !== undefined) {
-    await visitV3(access, "", rootV3, hierarchy);
+    if (access.listable) await visitV3(access, "", rootV3, hierarchy);
+    else readUnlistableV3(access, rootV3, hierarchy);
     return hierarchy;
   }
   const v2 = { ...hierarchy, format: 2 as const };
@@ -326,9 +358,15 @@ async function discoverHierarchy(access: StoreAccess): Promise<Hierarchy> {
   }
   const zgroup = await readDocument(access, ".zgroup");
   if (zgroup === undefined) {
+    if (!access.listable) throw new ChunkwiseError("NotFoundError", "no Zarr store here: zarr.json, .zgroup and .zarray all answer 404 Not Found", { path: access.location });
     throw new ChunkwiseError("NotADatasetError", "is not a Zarr store: no zarr.json, .zgroup or .zarray", { path: access.location });
   }
   const consolidated = await readDocument(access, ".zmetadata");
+  if (consolidated === undefined && !access.listable) {
+    v2.groups.set("/", { path: "/", key: "", metadata: parseV2Group(zgroup, await readV2Attributes(access, ""), access.describeKey(".zgroup")) });
+    v2.complete = false;
+    return v2;
+  }
   if (consolidated === undefined) {
     await visitV2Group(access, "", zgroup, v2);
     return v2;
@@ -339,6 +377,57 @@ async function discoverHierarchy(access: StoreAccess): Promise<Hierarchy> {
     v2.groups.set("/", { path: "/", key: "", metadata });
   }
   return v2;
+}
+
+/**
+ * The root zarr.json of a store that cannot be listed: an array, or a group whose inline
+ * consolidated metadata (zarr-python 3: "consolidated_metadata": {"metadata": {"a/b": {…}}})
+ * lists the rest; without it only the root is known.
+ */
+function readUnlistableV3(access: StoreAccess, doc: Record<string, unknown>, hierarchy: Hierarchy): void {
+  const file = access.describeKey("zarr.json");
+  const root = parseV3Node(doc, file);
+  if (root.kind === "array") {
+    hierarchy.arrays.set("/", { path: "/", key: "", metadata: root.array });
+    return;
+  }
+  hierarchy.groups.set("/", { path: "/", key: "", metadata: root.group });
+  const consolidated = doc.consolidated_metadata as { metadata?: unknown } | null | undefined;
+  const entries = consolidated?.metadata;
+  if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
+    hierarchy.complete = false;
+    return;
+  }
+  for (const [name, child] of Object.entries(entries as Record<string, unknown>)) {
+    if (typeof child !== "object" || child === null || Array.isArray(child)) {
+      throw new ChunkwiseError("MetadataError", `invalid consolidated metadata: entry "${name}" must be an object`, { path: file });
+    }
+    const key = keyOfPath(name);
+    const node = parseV3Node(child as Record<string, unknown>, `${file} (consolidated_metadata ${name})`);
+    const path = pathOfKey(key);
+    if (node.kind === "array") hierarchy.arrays.set(path, { path, key, metadata: node.array });
+    else hierarchy.groups.set(path, { path, key, metadata: node.group });
+  }
+}
+
+/** An array the listing could not show: read its metadata at `key` and add it; undefined when there is none. */
+async function findUnlistedArray(access: StoreAccess, hierarchy: Hierarchy, key: string): Promise<ArrayNode | undefined> {
+  const path = pathOfKey(key);
+  const known = hierarchy.arrays.get(path);
+  if (known) return known;
+  let metadata: ZarrArrayMetadata | undefined;
+  if (hierarchy.format === 3) {
+    const doc = await readDocument(access, joinKey(key, "zarr.json"));
+    const node = doc === undefined ? undefined : parseV3Node(doc, access.describeKey(joinKey(key, "zarr.json")));
+    if (node?.kind === "array") metadata = node.array;
+  } else {
+    const doc = await readDocument(access, joinKey(key, ".zarray"));
+    if (doc !== undefined) metadata = parseV2Array(doc, await readV2Attributes(access, key), access.describeKey(joinKey(key, ".zarray")));
+  }
+  if (metadata === undefined) return undefined;
+  const node = { path, key, metadata };
+  hierarchy.arrays.set(path, node);
+  return node;
 }
 
 async function visitV3(access: StoreAccess, key: string, doc: Record<string, unknown>, hierarchy: Hierarchy): Promise<void> {
@@ -379,7 +468,11 @@ async function visitV2Group(access: StoreAccess, key: string, zgroup: Record<str
   );
 }
 
-/** zarr-python 2's consolidated metadata: {"metadata": {"a/.zarray": {…}, "a/.zattrs": {…}, ".zgroup": {…}}}. */
+/**
+ * zarr-python 2's consolidated metadata: {"metadata": {"a/.zarray": {…}, "a/.zattrs": {…}, ".zgroup": {…}}}.
+ * Untrusted: a key that would lead outside the store ("../x/.zarray", "/etc/.zarray", "a//b")
+ * refuses the whole store before any file is touched.
+ */
 function readConsolidatedV2(access: StoreAccess, doc: Record<string, unknown>, hierarchy: Hierarchy): void {
   const file = access.describeKey(".zmetadata");
   const entries = doc.metadata;
@@ -395,6 +488,11 @@ function readConsolidatedV2(access: StoreAccess, doc: Record<string, unknown>, h
     }
     return value as Record<string, unknown>;
   };
+  for (const name of Object.keys(documents)) {
+    if (!isSafeKey(name)) {
+      throw new ChunkwiseError("MetadataError", `invalid consolidated metadata: key "${name}" leads outside the store`, { path: file });
+    }
+  }
   for (const name of Object.keys(documents)) {
     const match = /^(?:(.*)\/)?\.(zarray|zgroup)$/.exec(name);
     if (!match) continue;

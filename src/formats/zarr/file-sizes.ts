@@ -4,7 +4,7 @@
  * worker threads that stat synchronously (no per-call promise or thread-pool hop), while the
  * main thread goes on listing directories. Small stores never start a worker.
  */
-import { statSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
@@ -30,20 +30,20 @@ interface Batch {
 }
 
 /**
- * The worker: stat every file of a batch, reply with the count and total size of the regular
- * files found; a vanished file is skipped, any other failure is reported with its path.
+ * The worker: lstat every file of a batch, reply with the count and total size of the regular
+ * files found (a symbolic link is not one: it is never followed out of the store); a vanished file is skipped, any other failure is reported with its path.
  * Plain CommonJS evaluated in place, so it runs the same from the TypeScript sources and from dist/.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
-const { statSync } = require("node:fs");
+const { lstatSync } = require("node:fs");
 parentPort.on("message", ({ dir, names }) => {
   let files = 0, bytes = 0;
   for (const name of names.split("\\n")) {
     const path = dir + "/" + name;
     let stats;
     try {
-      stats = statSync(path, { throwIfNoEntry: false });
+      stats = lstatSync(path, { throwIfNoEntry: false });
     } catch (err) {
       parentPort.postMessage({ files, bytes, error: { code: err.code, path, message: String(err.message) } });
       return;
@@ -134,7 +134,7 @@ export class FileSizeSum {
       const path = `${batch.dir}/${name}`;
       let stats;
       try {
-        stats = statSync(path, { throwIfNoEntry: false });
+        stats = lstatSync(path, { throwIfNoEntry: false });
       } catch (err) {
         throw fromSystemError(err, path);
       }

@@ -1,8 +1,7 @@
-import { opendir, open as openFile, stat, type FileHandle } from "node:fs/promises";
+import { opendir, open as openFile, readFile as readWholeFile, realpath, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import FileSystemStore from "@zarrita/storage/fs";
 import ZipFileStore from "@zarrita/storage/zip";
-import type { AsyncReadable } from "@zarrita/storage";
+import type { AbsolutePath, AsyncReadable, RangeQuery } from "@zarrita/storage";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 import { FileSizeSum } from "./file-sizes.js";
 
@@ -23,13 +22,15 @@ export interface StoreAccess {
   readonly location: string;
   /** The zarrita store rooted at the same place as the keys. */
   readonly store: AsyncReadable;
+  /** False when directories cannot be listed (a store over HTTP): listDir/listNames/sizeTally must not be called. */
+  readonly listable: boolean;
   /** How to name a key in a message: a file path, or "file.zip:entry". */
   describeKey(key: string): string;
   /** The bytes of a file, or undefined when it does not exist. */
   readFile(key: string): Promise<Uint8Array | undefined>;
   /** Files and subdirectories of a directory; empty when it does not exist. */
   listDir(key: string): Promise<DirectoryListing>;
-  /** Every name in a directory, files and subdirectories alike; empty when it is not a directory. */
+  /** Every name in a directory, files and subdirectories alike (symbolic links left out); empty when it is not a directory. */
   listNames(key: string): Promise<string[]>;
   /** A running sum of stored file sizes (never opening the files). */
   sizeTally(): SizeTally;
@@ -46,15 +47,103 @@ export function joinKey(...parts: readonly string[]): string {
   return parts.filter((part) => part !== "").join("/");
 }
 
+/**
+ * A store key is safe when it stays inside the store: "/"-separated names, none of them empty,
+ * "." or "..", and no NUL. Keys from consolidated metadata are checked with this before any
+ * file is touched.
+ */
+export function isSafeKey(key: string): boolean {
+  if (key === "") return true;
+  return key.split("/").every((part) => part !== "" && part !== "." && part !== ".." && !part.includes("\0"));
+}
+
+/**
+ * zarrita's view of a store directory that never reads outside it: a file is read only when its
+ * real path (symbolic links resolved) lies under the store's real path. A symlink that leads out
+ * of the store is refused with a PermissionError naming it; a missing file is "not there".
+ */
+class ConfinedDirectoryStore implements AsyncReadable {
+  readonly #root: string;
+  readonly #location: string;
+  #realRoot: Promise<string> | undefined;
+
+  constructor(root: string, location: string) {
+    this.#root = root;
+    this.#location = location;
+  }
+
+  /** The real path of the file behind `key`, or undefined when it does not exist. */
+  async #confined(key: AbsolutePath): Promise<string | undefined> {
+    const relative = key.slice(1);
+    const shown = relative === "" ? this.#location : path.join(this.#location, ...relative.split("/"));
+    if (!isSafeKey(relative)) throw new ChunkwiseError("MetadataError", `key "${relative}" leaves the store`, { path: shown });
+    this.#realRoot ??= realpath(this.#root);
+    let real: string;
+    let realRoot: string;
+    try {
+      realRoot = await this.#realRoot;
+      real = await realpath(path.join(this.#root, ...relative.split("/")));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      throw fromSystemError(err, shown);
+    }
+    if (real !== realRoot && !real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep)) {
+      throw new ChunkwiseError("PermissionError", "is a symbolic link that leads outside the store; chunkwise does not follow it", { path: shown });
+    }
+    return real;
+  }
+
+  async get(key: AbsolutePath): Promise<Uint8Array | undefined> {
+    const file = await this.#confined(key);
+    if (file === undefined) return undefined;
+    try {
+      return await readWholeFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async getRange(key: AbsolutePath, range: RangeQuery): Promise<Uint8Array | undefined> {
+    const file = await this.#confined(key);
+    if (file === undefined) return undefined;
+    let handle: FileHandle | undefined;
+    try {
+      handle = await openFile(file, "r");
+      if ("suffixLength" in range) {
+        const { size } = await handle.stat();
+        const data = new Uint8Array(Math.min(range.suffixLength, size));
+        await handle.read(data, 0, data.length, size - data.length);
+        return data;
+      }
+      const data = new Uint8Array(range.length);
+      await handle.read(data, 0, range.length, range.offset);
+      return data;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    } finally {
+      await handle?.close();
+    }
+  }
+}
+
+/**
+ * A store in a directory. Symbolic links inside it are never followed when listing (a
+ * symlinked directory is not walked, a symlinked file is not counted) and files are read only
+ * when they really lie inside the store (ConfinedDirectoryStore).
+ */
 export class DirectoryStoreAccess implements StoreAccess {
   readonly location: string;
   readonly store: AsyncReadable;
+  readonly listable = true;
   readonly #root: string;
 
   constructor(location: string) {
     this.location = location;
     this.#root = path.resolve(location);
-    this.store = new FileSystemStore(this.#root);
+    this.store = new ConfinedDirectoryStore(this.#root, location);
   }
 
   describeKey(key: string): string {
@@ -87,13 +176,9 @@ export class DirectoryStoreAccess implements StoreAccess {
     }
     try {
       for await (const entry of dir) {
+        // Symbolic links are left out: following one could lead outside the store.
         if (entry.isFile()) files.push(entry.name);
         else if (entry.isDirectory()) dirs.push(entry.name);
-        else if (entry.isSymbolicLink()) {
-          const target = await stat(path.join(this.#fsPath(key), entry.name)).catch(() => null);
-          if (target?.isFile()) files.push(entry.name);
-          else if (target?.isDirectory()) dirs.push(entry.name);
-        }
       }
     } catch (err) {
       throw fromSystemError(err, this.describeKey(key));
@@ -106,7 +191,7 @@ export class DirectoryStoreAccess implements StoreAccess {
     const names: string[] = [];
     try {
       const dir = await opendir(this.#fsPath(key), { bufferSize: 4096 });
-      for await (const entry of dir) names.push(entry.name);
+      for await (const entry of dir) if (!entry.isSymbolicLink()) names.push(entry.name);
       return names;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -164,6 +249,7 @@ const METADATA_FILES = new Set(["zarr.json", ".zgroup", ".zarray"]);
 export class ZipStoreAccess implements StoreAccess {
   readonly location: string;
   readonly store: AsyncReadable;
+  readonly listable = true;
   readonly #handle: FileHandle;
   readonly #prefix: string;
   readonly #files: Map<string, number>;
