@@ -45,6 +45,8 @@ export interface ExecuteRequest {
   readonly onProgress?: (progress: ExecutionProgress) => void;
   /** Test hook: every worker thread kills the process after writing this many units. */
   readonly killAfterUnits?: number;
+  /** Run only the tasks this accepts (a partition's share); the others are neither run nor counted. Default: all. */
+  readonly selected?: (array: string, stage: number, task: number) => boolean;
 }
 
 export interface ExecutionSummary {
@@ -73,7 +75,19 @@ function taskBytes(stage: StagePlan, shape: readonly number[], itemSize: number,
 
 export async function executeRechunk(request: ExecuteRequest): Promise<ExecutionSummary> {
   const started = performance.now();
-  const totalBytes = request.arrays.reduce((sum, job) => sum + job.plan.logicalBytes * job.plan.stages.length, 0);
+  const selected = request.selected;
+  const totalBytes =
+    selected === undefined
+      ? request.arrays.reduce((sum, job) => sum + job.plan.logicalBytes * job.plan.stages.length, 0)
+      : request.arrays.reduce(
+          (sum, job) =>
+            sum +
+            job.plan.stages.reduce((s, stage, stageIndex) => {
+              for (let task = 0; task < stage.tasks; task++) if (selected(job.path, stageIndex, task)) s += taskBytes(stage, job.plan.shape, job.plan.itemSize, task);
+              return s;
+            }, 0),
+          0,
+        );
   let doneBytes = 0;
   let resumedBytes = 0;
   let tasksRun = 0;
@@ -104,6 +118,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
           throw new ChunkwiseError("UnsupportedError", `${job.path}: a two-stage rechunk needs numeric data; raise --max-mem so that one stage fits`);
         }
         for (const task of stageTasks(shape, stage)) {
+          if (selected !== undefined && !selected(job.path, stageIndex, task.index)) continue;
           const bytes = taskBytes(stage, shape, itemSize, task.index);
           if (isTaskDone(request.journal, job.path, stageIndex, task.index)) {
             tasksSkipped++;

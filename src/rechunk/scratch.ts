@@ -5,6 +5,7 @@
  * chunk shape and the element type follows from the source's dtype. Writes are atomic (temp file,
  * rename), so a chunk file either holds a whole chunk or does not exist.
  */
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
@@ -34,7 +35,8 @@ export async function writeScratchChunk(scratch: ScratchArray, coords: readonly 
     throw new ChunkwiseError("UnsupportedError", "a two-stage rechunk of string or object data is not supported: raise --max-mem so that one stage fits");
   }
   const file = scratchChunkFile(scratch, coords);
-  const temp = `${file}.${process.pid}.tmp`;
+  // Unique across processes and machines: partitions may write the same chunk at once (a stolen task).
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   const values = block.values;
   try {
     await mkdir(scratch.directory, { recursive: true });

@@ -9,6 +9,7 @@
  * - verifyUnits: read a list of target units from the output and the same regions from the
  *   source; report the first unit whose values differ.
  */
+import { randomBytes } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { threadId } from "node:worker_threads";
@@ -143,8 +144,9 @@ const journals = new Map<string, Promise<Journal>>();
 function journalFor(stateDir: string): Promise<Journal> {
   let journal = journals.get(stateDir);
   if (journal === undefined) {
-    // One file per thread and process: appends never interleave.
-    journal = Journal.openForAppend(stateDir, `w${process.pid}-${threadId}`);
+    // One file per thread and process: appends never interleave. The random part keeps names
+    // apart across machines sharing DST (partitions): containers often share pids.
+    journal = Journal.openForAppend(stateDir, `w${process.pid}-${threadId}-${randomBytes(4).toString("hex")}`);
     journals.set(stateDir, journal);
   }
   return journal;
