@@ -34,7 +34,7 @@ with h5py.File(${JSON.stringify(file)}, "w") as f:
     space = h5py.h5s.create_simple((2500, 1024, 1024))
     h5py.h5d.create(f.id, b"tas", h5py.h5t.NATIVE_FLOAT, space, dcpl)
 `;
-  const result = spawnSync("python3", ["-c", script], { stdio: "inherit" });
+  const result = spawnSync("/usr/bin/python3", ["-c", script], { stdio: "inherit" });
   if (result.status !== 0) {
     console.log("  skipped: needs python3 with h5py (apt-get install -y python3-h5py)");
     return false;
