@@ -198,6 +198,7 @@ export function parseV2Array(doc: JsonObject, attributes: Record<string, unknown
   ];
   const objectCodec = codecs.find((codec) => OBJECT_CODECS.has(codec.name))?.name ?? null;
   const parsed = parseV2Dtype(requireKey(doc, "dtype", file), objectCodec);
+  const dimensionNames = v2DimensionNames(attributes, shape.length);
   if ("problem" in parsed) throw metadataError(file, `invalid metadata: ${parsed.problem}`);
   const separator = doc.dimension_separator ?? ".";
   if (separator !== "." && separator !== "/") throw metadataError(file, 'invalid metadata: "dimension_separator" must be "." or "/"');
@@ -211,8 +212,8 @@ export function parseV2Array(doc: JsonObject, attributes: Record<string, unknown
     order,
     codecs,
     fillValue: normalizeV2FillValue(fillValue, parsed.dtype),
-    dimensionNames: v2DimensionNames(attributes, shape.length),
-    attributes,
+    dimensionNames,
+    attributes: dimensionNames === null ? attributes : withoutKey(attributes, "_ARRAY_DIMENSIONS"),
     keyEncoding: { kind: "v2", separator },
     unreadableReason: parsed.unsupported ?? firstUnsupported(codecs),
   };
@@ -224,7 +225,16 @@ function normalizeV2FillValue(value: unknown, dtype: DataType): number | string 
   return normalizeFillValue(value, dtype);
 }
 
-/** xarray's `_ARRAY_DIMENSIONS` attribute, when it is a list of strings of the right length. */
+function withoutKey(attributes: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _dropped, ...rest } = attributes;
+  return rest;
+}
+
+/**
+ * xarray's `_ARRAY_DIMENSIONS` attribute, when it is a list of strings of the right length. It
+ * then becomes dimensionNames and leaves the attributes (v2 writers put it back from
+ * dimensionNames); a malformed one stays an ordinary attribute.
+ */
 function v2DimensionNames(attributes: Record<string, unknown>, rank: number): string[] | null {
   const names = attributes._ARRAY_DIMENSIONS;
   if (!Array.isArray(names) || names.length !== rank || !names.every((name) => typeof name === "string")) return null;
