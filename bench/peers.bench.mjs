@@ -48,10 +48,10 @@ const COMPARE = `
 import sys, numpy as np, zarr, netCDF4
 def load(p):
     if p.endswith(".nc"):
-        with netCDF4.Dataset(p) as d:
-            d.set_auto_mask(False)
-            v = d["tas"]
-            return v, v.shape
+        d = netCDF4.Dataset(p)
+        d.set_auto_mask(False)
+        v = d["tas"]
+        return v, v.shape
     a = zarr.open(p, mode="r")
     if hasattr(a, "shape"):
         return a, a.shape
@@ -136,7 +136,8 @@ export async function run({ root, cache, args }) {
     const [cmd, cmdArgs] = r.cmd(out);
     process.stdout.write(`  ${r.name} … `);
     const t = timed(cmd, cmdArgs);
-    let verdict = t.ok ? "ok" : `FAILED: ${t.output.trim().split("\n").slice(-3).join(" | ")}`;
+    const failure = t.output.split("\n").find((line) => /^(chunkwise:|Traceback|Error|ERROR)/.test(line.trim())) ?? t.output.trim().split("\n").slice(-3).join(" | ");
+    let verdict = t.ok ? "ok" : `FAILED: ${failure}`;
     if (t.ok && r.check !== false) {
       const src = r.input === "lz4" ? zsrc : ncsrc;
       const check = spawnSync(PY, ["-c", COMPARE, src, out], { encoding: "utf8" });
