@@ -24,7 +24,9 @@ import { type CostModel, DEFAULT_COST_MODEL } from "../model/cost-model.js";
 import { product } from "../model/layout.js";
 import { type MachineFacts, detectMachine } from "../system/index.js";
 import { type ArrayJob, type ExecutionProgress, type ExecutionSummary, executeRechunk } from "../rechunk/executor.js";
-import { Journal, type JournalState } from "../rechunk/journal.js";
+import { Journal, type JournalState, isTaskDone } from "../rechunk/journal.js";
+import { type Partition, jobShares, missingWork, partitionLabel, shareSelector, stageOneDependencies } from "../rechunk/partition.js";
+import { acquireInit, releaseInit, waitForJob, writePartitionRecord } from "../rechunk/partition-state.js";
 import { chooseOutputFormat, stateDirectory } from "../rechunk/output.js";
 import { type RechunkPlan, planRechunk } from "../rechunk/plan.js";
 import { type ChunkSpec, parseChunkSpec, parseCodecChoice, resolveChunkSpec, specApplies } from "../rechunk/spec.js";
@@ -46,6 +48,10 @@ export interface RechunkRequest {
   readonly resume: boolean;
   readonly overwrite: boolean;
   readonly verify: VerifyMode;
+  /** Do only this share of the job (`--partition I/N`, Zarr output): no finalize, no verification. */
+  readonly partition?: Partition | null;
+  /** With `partition`: only this stage (1 or 2) of the share; default every stage whose input is complete. */
+  readonly stage?: 1 | 2 | null;
   readonly costModel?: CostModel;
   readonly onProgress?: (progress: ExecutionProgress) => void;
   /** Test hooks (CHUNKWISE_TEST_KILL_AFTER / CHUNKWISE_TEST_KILL_AT). */
@@ -93,6 +99,8 @@ export interface RechunkReport {
   /** Peak resident set size of this process (all threads), bytes; null for a dry run. */
   readonly peakRssBytes: number | null;
   readonly machine: MachineFacts;
+  /** A partition run: which share, and the stages (1-based) whose share it finished. */
+  readonly partition: { readonly index: number; readonly count: number; readonly stagesDone: readonly number[] } | null;
 }
 
 /** Default --max-mem: half the detected memory limit, at most 4 GiB. */
@@ -170,6 +178,31 @@ function selectByName(arrays: readonly ArrayDescription[], names: readonly strin
   return chosen;
 }
 
+/**
+ * The arrays a job can copy, and warnings for those it leaves out. Every array of SRC is copied
+ * (rechunked or as it is), so one chunkwise cannot read refuses the job — unless --array names
+ * the arrays wanted: then the unreadable ones not named are skipped with a warning. A named
+ * array that cannot be read is always refused.
+ */
+export function readableArrays(arrays: readonly ArrayDescription[], request: Pick<RechunkRequest, "arrays" | "source">): { arrays: ArrayDescription[]; skipped: string[] } {
+  const unreadable = arrays.filter((a) => a.unreadableReason !== null);
+  if (unreadable.length === 0) return { arrays: [...arrays], skipped: [] };
+  if (request.arrays.length === 0) {
+    const list = unreadable.map((a) => `${a.path} (${a.unreadableReason})`).join("; ");
+    const readable = arrays.filter((a) => a.unreadableReason === null).map((a) => a.path);
+    const hint = readable.length > 0 ? `name the arrays to rechunk with --array (for instance --array ${readable[0]}): arrays not named that cannot be read are then skipped` : "no array here can be read";
+    throw new ChunkwiseError("UnsupportedError", `cannot read ${unreadable.length === 1 ? "array" : `${unreadable.length} arrays`} ${list}; ${hint}`, { path: request.source });
+  }
+  const named = selectByName(arrays, request.arrays, request.source);
+  for (const array of unreadable) {
+    if (named.has(array.path)) throw new ChunkwiseError("UnsupportedError", `${array.path}: cannot be read: ${array.unreadableReason}`, { path: request.source });
+  }
+  return {
+    arrays: arrays.filter((a) => a.unreadableReason === null),
+    skipped: unreadable.map((a) => `${a.path} skipped: it cannot be read (${a.unreadableReason}); the output has no copy of it`),
+  };
+}
+
 function elementTypeName(array: ArrayDescription): string | null {
   const names: Record<string, string> = {
     bool: "Uint8Array",
@@ -206,9 +239,6 @@ function decide(
   const named = request.arrays.length > 0 ? selectByName(arrays, request.arrays, request.source) : null;
   const decided: Decided[] = [];
   for (const array of arrays) {
-    if (array.unreadableReason !== null) {
-      throw new ChunkwiseError("UnsupportedError", `${array.path}: cannot be read: ${array.unreadableReason}`, { path: request.source });
-    }
     const own = copyChunks(array);
     const wanted = named ? named.has(array.path) : spec ? specApplies(spec, array) : autoChunks.has(array.path);
     let target = own;
@@ -260,12 +290,14 @@ function decide(
 
 // ---------------------------------------------------------------------------------------------
 
-interface JobFile {
+export interface JobFile {
   readonly source: string;
   readonly format: OutputFormat;
   readonly codec: CodecChoice | null;
   readonly max_mem_bytes: number;
   readonly arrays: readonly ArrayDecision[];
+  /** N of `--partition I/N` when the job is split across processes, absent otherwise. */
+  readonly partitions?: number;
 }
 
 async function existsPath(p: string): Promise<boolean> {
@@ -301,6 +333,10 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
   if (request.access !== null && !request.auto) throw new ChunkwiseError("UsageError", "--access goes with --auto");
   if (request.dryRun && request.resume) throw new ChunkwiseError("UsageError", "--dry-run and --resume do not go together");
   if (request.resume && request.overwrite) throw new ChunkwiseError("UsageError", "--resume continues DST and --overwrite replaces it: pick one");
+  if (request.partition && (request.resume || request.overwrite)) {
+    throw new ChunkwiseError("UsageError", `--partition always continues its journalled work${request.overwrite ? "; --overwrite would delete the other partitions' work: remove DST yourself before starting them" : ": drop --resume"}`);
+  }
+  if ((request.stage ?? null) !== null && !request.partition) throw new ChunkwiseError("UsageError", "--stage goes with --partition I/N");
   const machine = detectMachine();
   const threads = Math.max(1, Math.floor(request.threads ?? machine.cores.usable));
   const codec = request.codec === null ? null : parseCodecChoice(request.codec);
@@ -311,10 +347,13 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
   let format: OutputFormat;
   let maxMemBytes = request.maxMemBytes ?? defaultMaxMem(machine);
   let maxMemSource: RechunkReport["maxMemSource"] = request.maxMemBytes === null ? "detected" : "--max-mem";
+  let skippedWarnings: string[] = [];
   try {
-    const arrays = await dataset.listArrays();
+    const listed = await dataset.listArrays();
     groups = await dataset.listGroups();
-    checkNames(arrays, groups, request.source);
+    checkNames(listed, groups, request.source);
+    const { arrays, skipped } = readableArrays(listed, request);
+    skippedWarnings = skipped;
     format = chooseOutputFormat(request.format ?? undefined, request.destination, dataset.format);
     checkLocations(request.source, request.destination, format);
     const autoChunks = request.auto ? await autoTargets(dataset, arrays, request, machine, threads) : new Map<string, number[]>();
@@ -327,23 +366,18 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
   if (request.resume) {
     resumedJob = (await Journal.readJob(stateDir)) as JobFile | null;
     if (resumedJob !== null) {
-      const differs = sameTargets(resumedJob, decided.map((d) => d.decision));
-      if (differs) throw new ChunkwiseError("UsageError", `--resume must ask for what the interrupted run asked: ${differs}`, { path: request.destination });
-      if (resumedJob.format !== format) {
-        throw new ChunkwiseError("UsageError", `--resume: the interrupted run wrote ${resumedJob.format}, not ${format} (give --format ${resumedJob.format})`, { path: request.destination });
+      if (resumedJob.partitions !== undefined) {
+        throw new ChunkwiseError("UsageError", `is split into ${resumedJob.partitions} partitions: rerun the unfinished ones with --partition I/${resumedJob.partitions}, then chunkwise finalize`, { path: request.destination });
       }
-      if (JSON.stringify(resumedJob.codec) !== JSON.stringify(codec)) {
-        throw new ChunkwiseError("UsageError", `--resume: the interrupted run used --codec ${resumedJob.codec ? resumedJob.codec.name : "(the source's)"}; resume with the same --codec`, { path: request.destination });
-      }
-      if (realish(resumedJob.source) !== realish(request.source)) {
-        throw new ChunkwiseError("UsageError", `--resume: the interrupted run read ${resumedJob.source}, not ${request.source}`, { path: request.destination });
-      }
-      // The journal counts tasks of the stored plans: keep them, whatever --max-mem says now.
-      const stored = new Map(resumedJob.arrays.map((a) => [a.path, a]));
-      decided = decided.map((d) => ({ ...d, decision: { ...d.decision, plan: stored.get(d.decision.path)!.plan } }));
+      checkSameJob(resumedJob, request, decided, format, codec, "--resume");
+      decided = adoptPlans(resumedJob, decided);
       maxMemBytes = resumedJob.max_mem_bytes;
       maxMemSource = "job";
     }
+  }
+  if (request.partition && !request.dryRun) {
+    const run = await runPartition(request, request.partition, { decided, groups, format, codec, stateDir, maxMemBytes, threads });
+    return partitionReport(request, { ...run, warnings: [...skippedWarnings, ...run.warnings] }, { sourceFormat: dataset.format, format, threads, codec, machine });
   }
 
   const decisions = decided.map((d) => d.decision);
@@ -368,10 +402,10 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     },
     machine,
   };
-  if (request.dryRun) return { ...base, execution: null, verification: null, warnings: [], peakRssBytes: null };
+  if (request.dryRun) return { ...base, execution: null, verification: null, warnings: skippedWarnings, peakRssBytes: null, partition: null };
 
   let execution: ExecutionSummary | null = null;
-  const warnings: string[] = [];
+  const warnings: string[] = [...skippedWarnings];
   if (request.resume && resumedJob === null) {
     // Nothing journalled: either a finished output (then only verify) or nothing to resume.
     if ((await unfinishedOutput(request.destination)) !== null) {
@@ -392,12 +426,8 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
         await checkOverwritable(request.destination);
         if (format === "hdf5") await rm(stateDir, { recursive: true, force: true });
       }
-      const writer = await createWriter(request.destination, format, { overwrite: request.overwrite });
+      const writer = await createOutput(request, { decided, groups, format, codec, stateDir, maxMemBytes, threads }, request.overwrite, undefined);
       warnings.push(...writer.warnings);
-      for (const group of groups) await writer.createGroup(group);
-      for (const d of decided) await writer.createArray(arraySpec(d, codec));
-      const job: JobFile = { source: path.resolve(request.source), format, codec, max_mem_bytes: maxMemBytes, arrays: decisions };
-      await Journal.writeJob(stateDir, job);
       journal = await Journal.readState(stateDir);
       if (format === "hdf5") mainWriter = writer;
       else await writer.close();
@@ -441,7 +471,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
           maxMemBytes,
         });
   await rm(stateDir, { recursive: true, force: true });
-  return { ...base, execution, verification, warnings, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return { ...base, execution, verification, warnings, peakRssBytes: process.resourceUsage().maxRSS * 1024, partition: null };
 }
 
 function arraySpec(d: Decided, codec: CodecChoice | null): ArraySpec {
@@ -466,3 +496,191 @@ async function autoTargets(dataset: Dataset, arrays: readonly ArrayDescription[]
   return recommendedStorageChunks(dataset, arrays, request.access ?? "full", spec, request.costModel ?? DEFAULT_COST_MODEL);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Shared by a new job and by the first partition of a split one.
+
+interface Prepared {
+  readonly decided: readonly Decided[];
+  readonly groups: readonly GroupDescription[];
+  readonly format: OutputFormat;
+  readonly codec: CodecChoice | null;
+  readonly stateDir: string;
+  readonly maxMemBytes: number;
+  readonly threads: number;
+}
+
+/** Stage the output's metadata, then write job.json (atomically): from here on the job can be resumed or joined. */
+async function createOutput(request: RechunkRequest, prepared: Prepared, overwrite: boolean, partitions: number | undefined): Promise<Awaited<ReturnType<typeof createWriter>>> {
+  const { decided, groups, format, codec, stateDir, maxMemBytes } = prepared;
+  const writer = await createWriter(request.destination, format, { overwrite });
+  for (const group of groups) await writer.createGroup(group);
+  for (const d of decided) await writer.createArray(arraySpec(d, codec));
+  const job: JobFile = {
+    source: path.resolve(request.source),
+    format,
+    codec,
+    max_mem_bytes: maxMemBytes,
+    arrays: decided.map((d) => d.decision),
+    ...(partitions === undefined ? {} : { partitions }),
+  };
+  await Journal.writeJob(stateDir, job);
+  return writer;
+}
+
+/** Refuse to continue a job that asked for something else (`what` names the flag: --resume, --partition). */
+function checkSameJob(job: JobFile, request: RechunkRequest, decided: readonly Decided[], format: OutputFormat, codec: CodecChoice | null, what: string): void {
+  const run = what === "--resume" ? "the interrupted run" : "the job the first partition started";
+  const differs = sameTargets(job, decided.map((d) => d.decision));
+  if (differs) throw new ChunkwiseError("UsageError", `${what} must ask for what ${run} asked: ${differs}`, { path: request.destination });
+  if (job.format !== format) throw new ChunkwiseError("UsageError", `${what}: ${run} wrote ${job.format}, not ${format} (give --format ${job.format})`, { path: request.destination });
+  if (JSON.stringify(job.codec) !== JSON.stringify(codec)) {
+    throw new ChunkwiseError("UsageError", `${what}: ${run} used --codec ${job.codec ? job.codec.name : "(the source's)"}; give the same --codec`, { path: request.destination });
+  }
+  if (realish(job.source) !== realish(request.source)) throw new ChunkwiseError("UsageError", `${what}: ${run} read ${job.source}, not ${request.source}`, { path: request.destination });
+}
+
+/** The journal counts tasks of the stored plans: keep them, whatever --max-mem or the cores say now. */
+function adoptPlans(job: JobFile, decided: readonly Decided[]): Decided[] {
+  const stored = new Map(job.arrays.map((a) => [a.path, a]));
+  return decided.map((d) => ({ ...d, decision: { ...d.decision, plan: stored.get(d.decision.path)!.plan } }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// --partition I/N: one share of a job split across processes or machines sharing DST.
+
+/** How long a partition waits for the one creating DST to write job.json. */
+const JOB_WAIT_MS = 120_000;
+
+interface PartitionRun {
+  readonly decided: readonly Decided[];
+  readonly maxMemBytes: number;
+  readonly execution: ExecutionSummary;
+  readonly stagesDone: readonly number[];
+  readonly warnings: readonly string[];
+}
+
+async function runPartition(request: RechunkRequest, partition: Partition, prepared: Prepared): Promise<PartitionRun> {
+  const { format, stateDir, threads } = prepared;
+  const label = partitionLabel(partition);
+  if (format === "hdf5") {
+    throw new ChunkwiseError(
+      "UsageError",
+      `--partition ${label}: HDF5 output has a single writer (one process owns the file), so it cannot be split across processes; write Zarr (--format zarr2|zarr3, or a .zarr DST), or run one process without --partition`,
+      { path: request.destination },
+    );
+  }
+  let job = (await Journal.readJob(stateDir)) as JobFile | null;
+  const warnings: string[] = [];
+  if (job === null) {
+    if (await acquireInit(request.destination)) {
+      try {
+        job = (await Journal.readJob(stateDir)) as JobFile | null;
+        if (job === null) {
+          const writer = await createOutput(request, prepared, false, partition.count);
+          warnings.push(...writer.warnings);
+          await writer.close();
+          job = (await Journal.readJob(stateDir)) as unknown as JobFile;
+        }
+      } finally {
+        await releaseInit(request.destination);
+      }
+    } else {
+      job = (await waitForJob(request.destination, stateDir, JOB_WAIT_MS)) as unknown as JobFile;
+    }
+  }
+  if (job.partitions === undefined) {
+    throw new ChunkwiseError("UsageError", `holds a rechunk that was not started with --partition: finish it with --resume`, { path: request.destination });
+  }
+  if (job.partitions !== partition.count) {
+    throw new ChunkwiseError("UsageError", `--partition ${label}: this job is split into ${job.partitions} partitions, not ${partition.count} (give --partition I/${job.partitions})`, { path: request.destination });
+  }
+  checkSameJob(job, request, prepared.decided, format, prepared.codec, "--partition");
+  const decided = adoptPlans(job, prepared.decided);
+  const arrays = decided.map((d) => ({ path: d.decision.path, plan: d.decision.plan }));
+  const shares = jobShares(arrays, partition.count);
+  const twoStage = arrays.some((a) => a.plan.stages.length > 1);
+  const wanted = request.stage === 1 ? [0] : request.stage === 2 ? [1] : twoStage ? [0, 1] : [0];
+  const summaries: ExecutionSummary[] = [];
+  const stagesDone: number[] = [];
+  for (const stage of wanted.filter((s) => s < shares.length)) {
+    const journal = await Journal.readState(stateDir);
+    if (stage === 1) {
+      const needed = stageOneDependencies(arrays, shares[1]!, partition.index);
+      const missing = missingWork(arrays, shares, (array, s, task) => isTaskDone(journal, array, s, task), { stage: 0, tasks: needed });
+      if (missing.length > 0) {
+        const others = missing.map((m) => partitionLabel({ index: m.partition, count: partition.count })).join(", ");
+        const kept = stagesDone.length > 0 ? " (its stage-1 share is done and journalled)" : "";
+        throw new ChunkwiseError(
+          "CheckFailedError",
+          `stage 2 of partition ${label}${kept} reads intermediate chunks that stage 1 of partition${missing.length > 1 ? "s" : ""} ${others} has not written yet: run every partition with --stage 1 first, then again without it (see docs/scaling.md)`,
+          { path: request.destination },
+        );
+      }
+    }
+    summaries.push(
+      await executeRechunk({
+        source: request.source,
+        output: request.destination,
+        stateDir,
+        mainWriter: null,
+        arrays: decided.map(({ description, decision }) => ({ path: decision.path, plan: decision.plan, elementType: elementTypeName(description) }) satisfies ArrayJob),
+        threads,
+        maxMemBytes: job.max_mem_bytes,
+        journal,
+        selected: shareSelector(arrays, shares, partition, new Set([stage])),
+        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
+      }),
+    );
+    stagesDone.push(stage + 1);
+  }
+  const execution: ExecutionSummary = {
+    tasksRun: summaries.reduce((s, e) => s + e.tasksRun, 0),
+    tasksSkipped: summaries.reduce((s, e) => s + e.tasksSkipped, 0),
+    bytesCopied: summaries.reduce((s, e) => s + e.bytesCopied, 0),
+    seconds: summaries.reduce((s, e) => s + e.seconds, 0),
+  };
+  await writePartitionRecord(stateDir, partition, {
+    stages: stagesDone,
+    tasks_run: execution.tasksRun,
+    tasks_skipped: execution.tasksSkipped,
+    bytes_copied: execution.bytesCopied,
+    seconds: execution.seconds,
+  });
+  return { decided, maxMemBytes: job.max_mem_bytes, execution, stagesDone, warnings };
+}
+
+function partitionReport(
+  request: RechunkRequest,
+  run: PartitionRun,
+  facts: { sourceFormat: DatasetFormat; format: OutputFormat; threads: number; codec: CodecChoice | null; machine: MachineFacts },
+): RechunkReport {
+  const decisions = run.decided.map((d) => d.decision);
+  return {
+    source: request.source,
+    destination: request.destination,
+    sourceFormat: facts.sourceFormat,
+    outputFormat: facts.format,
+    maxMemBytes: run.maxMemBytes,
+    maxMemSource: "job",
+    threads: facts.threads,
+    codec: facts.codec,
+    dryRun: false,
+    resumed: run.execution.tasksSkipped > 0,
+    arrays: decisions,
+    totals: {
+      logicalBytes: decisions.reduce((s, d) => s + d.plan.logicalBytes, 0),
+      bytesToMove: decisions.reduce((s, d) => s + d.plan.logicalBytes * d.plan.stages.length, 0),
+      temporaryBytes: decisions.reduce((s, d) => s + d.plan.temporaryBytes, 0),
+      peakMemoryBytes: Math.max(0, ...decisions.map((d) => d.plan.peakMemoryBytes)),
+      predictedSeconds: decisions.reduce((s, d) => s + d.plan.predictedSeconds, 0),
+    },
+    execution: run.execution,
+    verification: null,
+    warnings: run.warnings,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    machine: facts.machine,
+    partition: { index: request.partition!.index, count: request.partition!.count, stagesDone: run.stagesDone },
+  };
+}

@@ -1,9 +1,12 @@
 import { Args, Flags } from "@oclif/core";
+import { finalizeJob } from "../app/finalize.js";
 import { rechunk } from "../app/rechunk.js";
 import { ChunkwiseCommand } from "../cli/base-command.js";
 import { ChunkwiseError } from "../errors.js";
 import type { OutputFormat } from "../formats/writer.js";
+import { finalizeJson, renderFinalize } from "../report/finalize.js";
 import { ProgressReporter, rechunkJson, renderRechunk } from "../report/rechunk.js";
+import { parsePartition } from "../rechunk/partition.js";
 import type { VerifyMode } from "../rechunk/verify.js";
 import { parseSize } from "../units.js";
 
@@ -14,6 +17,8 @@ export default class Rechunk extends ChunkwiseCommand {
     "<%= config.bin %> rechunk climate.nc climate.zarr --format zarr3 --chunks 365,32,32 --codec zstd:3",
     "<%= config.bin %> rechunk era5.zarr era5-ts.zarr --chunks time=-1,lat=32,lon=32 --dry-run --json",
     "<%= config.bin %> rechunk era5.zarr era5-ts.zarr --chunks time=-1,lat=32,lon=32 --resume",
+    "<%= config.bin %> rechunk era5.zarr era5-ts.zarr --chunks time=-1,lat=32,lon=32 --partition $SLURM_ARRAY_TASK_ID/16",
+    "<%= config.bin %> rechunk era5.zarr era5-ts.zarr --chunks time=-1,lat=32,lon=32 --finalize",
   ];
   static override args = {
     src: Args.string({ description: "Source: Zarr v2/v3 store (directory or .zip) or HDF5/netCDF4 file; opened read-only", required: true }),
@@ -33,11 +38,21 @@ export default class Rechunk extends ChunkwiseCommand {
     resume: Flags.boolean({ description: "Finish an interrupted rechunk into DST (same options as the first run)." }),
     verify: Flags.string({ description: "Compare DST with SRC afterwards: every chunk, a random sample, or not at all.", options: ["full", "sample", "none"], default: "sample" }),
     overwrite: Flags.boolean({ description: "Replace an existing DST." }),
+    partition: Flags.string({ description: "Do only share I of N (0 ≤ I < N) of the job, for a batch engine running N processes on a shared file system (Zarr output); then --finalize.", exclusive: ["finalize", "resume", "overwrite"] }),
+    stage: Flags.string({ description: "With --partition: only this stage of the share (two-stage plans run --stage 1 everywhere first).", options: ["1", "2"], dependsOn: ["partition"] }),
+    finalize: Flags.boolean({ description: "Check every partition finished, write the final metadata and verify (same as chunkwise finalize DST).", exclusive: ["partition", "resume", "overwrite", "dry-run"] }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rechunk);
+    if (flags.finalize) {
+      const finished = await finalizeJob({ destination: args.dst, source: args.src, verify: flags.verify as VerifyMode, threads: flags.threads ?? null });
+      if (flags.json) this.printJson(finalizeJson(finished));
+      else this.log(renderFinalize(finished));
+      return;
+    }
     if (flags.chunks === undefined && !flags.auto) throw new ChunkwiseError("UsageError", "give --chunks SPEC or --auto");
+    const partition = flags.partition === undefined ? null : parsePartition(flags.partition);
     const showProgress = !flags.json && !flags["dry-run"];
     const reporter = showProgress ? new ProgressReporter({ isTTY: Boolean(process.stderr.isTTY), write: (text) => process.stderr.write(text) }) : null;
     const killAfter = process.env.CHUNKWISE_TEST_KILL_AFTER;
@@ -58,6 +73,8 @@ export default class Rechunk extends ChunkwiseCommand {
       resume: flags.resume,
       overwrite: flags.overwrite,
       verify: flags.verify as VerifyMode,
+      partition,
+      stage: flags.stage === undefined ? null : (Number(flags.stage) as 1 | 2),
       ...(reporter ? { onProgress: (p) => reporter.update(p) } : {}),
       ...(killAfter ? { killAfterUnits: Number(killAfter) } : {}),
       ...(killAt === "before-finalize" || killAt === "after-finalize" ? { killAt } : {}),

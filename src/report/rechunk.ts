@@ -17,7 +17,7 @@ function stageText(stage: StagePlan): string {
 
 export function renderRechunk(report: RechunkReport): string {
   const lines: string[] = [];
-  const verb = report.dryRun ? "Plan" : report.resumed ? "Resumed" : "Rechunked";
+  const verb = report.dryRun ? "Plan" : report.partition ? `Partition ${report.partition.index}/${report.partition.count}` : report.resumed ? "Resumed" : "Rechunked";
   lines.push(chalk.bold(`${verb}: ${report.source} (${report.sourceFormat}) → ${report.destination} (${report.outputFormat})`));
   lines.push(
     `memory bound ${formatSize(report.maxMemBytes)} (${report.maxMemSource}), ${report.threads} threads, codec ${report.codec ? `${report.codec.name}${report.codec.level === undefined ? "" : `:${report.codec.level}`}` : "as the source"}`,
@@ -66,7 +66,10 @@ export function renderRechunk(report: RechunkReport): string {
     const rate = e.seconds > 0 ? e.bytesCopied / e.seconds : 0;
     lines.push(`ran ${e.tasksRun} tasks (${e.tasksSkipped} already done) in ${formatDuration(e.seconds)}, ${formatSize(rate)}/s`);
   }
-  if (report.verification) {
+  if (report.partition) {
+    const p = report.partition;
+    lines.push(`partition ${p.index}/${p.count}: ${p.stagesDone.length === 0 ? "no stage run" : `stage ${p.stagesDone.join(" and ")} share done`}; when every partition is done: chunkwise finalize ${report.destination}`);
+  } else if (report.verification) {
     const v = report.verification;
     lines.push(`verified (${v.mode}): ${v.unitsChecked} of ${v.unitsTotal} chunks equal the source`);
   } else if (!report.dryRun) {
@@ -142,6 +145,7 @@ export function rechunkJson(report: RechunkReport): Record<string, unknown> {
     },
     warnings: report.warnings,
     peak_rss_bytes: report.peakRssBytes,
+    partition: report.partition && { index: report.partition.index, count: report.partition.count, stages_done: report.partition.stagesDone },
   };
 }
 
