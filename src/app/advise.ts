@@ -135,7 +135,7 @@ export async function advise(location: string, options: AdviseOptions): Promise<
         };
   const policy = options.policy ?? EMPTY_POLICY;
   const computeSpec = options.computeChunks === undefined ? null : parseChunkSpec(options.computeChunks, "--compute-chunks");
-  const dataset = await openDataset(location);
+  const dataset = await openDataset(location, { arrayPaths: options.array === undefined ? [] : [options.array] });
   try {
     const all = await dataset.listArrays();
     const chosen = selectArrays(all, options.array, location);

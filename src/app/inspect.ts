@@ -50,7 +50,7 @@ export function selectArrays(arrays: readonly ArrayDescription[], name: string |
 }
 
 export async function inspect(location: string, options: InspectOptions = {}): Promise<InspectReport> {
-  const dataset = await openDataset(location);
+  const dataset = await openDataset(location, { arrayPaths: options.array === undefined ? [] : [options.array] });
   try {
     const arrays = selectArrays(await dataset.listArrays(), options.array, location);
     return {

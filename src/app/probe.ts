@@ -7,10 +7,14 @@
  *      robust fit of worker time per task = fixed + bytes / throughput;
  *   3. spill — a persist-like copy workload with and without a memory limit below its working
  *      set → bytes spilled, spill throughput, slowdown per spilled byte.
+ * On a remote store, a step 0 first times chunk reads over HTTP at several concurrencies (time
+ * to first byte, transfer rate), and the model's per-chunk read cost and throughput take them in.
  */
 import { ChunkwiseError } from "../errors.js";
 import type { ArrayDescription } from "../formats/dataset.js";
 import { openDataset } from "../formats/open.js";
+import { isRemoteLocation } from "../formats/remote/location.js";
+import { type RemoteReadTiming, timeRemoteReads } from "../formats/remote/read-timing.js";
 import { type CostModel, DEFAULT_COST_MODEL } from "../model/cost-model.js";
 import { product } from "../model/layout.js";
 import { candidateChunks, regionSize, sampleRegions } from "../probe/chunks.js";
@@ -39,7 +43,7 @@ export interface ProbeOptions {
   readonly onProgress?: (progress: ProbeProgress) => void;
 }
 
-export type ProbeStep = "overhead" | "sweep" | "spill" | "done";
+export type ProbeStep = "remote" | "overhead" | "sweep" | "spill" | "done";
 
 export interface ProbeProgress {
   readonly step: ProbeStep;
@@ -113,6 +117,8 @@ export interface ProbeResult {
   readonly points: readonly FitPoint[];
   readonly sweep: readonly SweepSize[];
   readonly spill: SpillMeasurement | null;
+  /** Chunk reads timed over HTTP, for a remote store; null for local data. */
+  readonly remote: RemoteReadTiming | null;
   readonly range: ChunkRange;
   readonly recommended: Recommendation & { readonly overheadShare: number; readonly predictedSeconds: number };
   readonly model: CostModel;
@@ -138,7 +144,7 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
   const kernel = options.kernel ?? "mean";
   const notes: string[] = [];
 
-  const dataset = await openDataset(location);
+  const dataset = await openDataset(location, { arrayPaths: options.array === undefined ? [] : [options.array] });
   let description: ArrayDescription;
   try {
     description = pickArray(await dataset.listArrays(), options.array, location);
@@ -149,6 +155,12 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
   const shape = description.shape;
   const storage = description.chunks ?? defaultBlock(shape, itemSize);
   if (description.chunks === null) notes.push(`contiguous array: "storage chunk" means a block of ${storage.join("×")} elements`);
+
+  let remote: RemoteReadTiming | null = null;
+  if (isRemoteLocation(location)) {
+    report("remote", "timing chunk reads over HTTP at 1, 4 and 16 in flight");
+    remote = await timeRemoteReads(location, description, { budgetSeconds: 0.15 * budget });
+  }
 
   const scheduler = new Scheduler({ threads: options.threads ?? machine.cores.usable });
   const threads = scheduler.threads;
@@ -286,7 +298,7 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
         overheadShare: overheadShare(fitInput, m.bytes),
       };
     });
-    const model = buildModel(overhead, fit, spill, { location, array: description.path, threads, kernel });
+    const model = buildModel(overhead, fit, spill, remote, { location, array: description.path, threads, kernel });
     report("done", `probe finished in ${elapsed().toFixed(1)} s`);
     return {
       location,
@@ -301,6 +313,7 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
       points,
       sweep,
       spill,
+      remote,
       range,
       recommended: { ...chosen, overheadShare: overheadShare(fitInput, chosen.bytes), predictedSeconds: overhead.perTaskSeconds + predict(chosen.bytes) },
       model,
@@ -418,10 +431,13 @@ function buildModel(
   overhead: OverheadMeasurement,
   fit: CostFit,
   spill: SpillMeasurement | null,
+  remote: RemoteReadTiming | null,
   about: { location: string; array: string; threads: number; kernel: ReduceKernel },
 ): CostModel {
   const base = DEFAULT_COST_MODEL;
   const throughputMeasured = fit.secondsPerByte !== null;
+  const fitThroughput = throughputMeasured ? 1 / fit.secondsPerByte! : base.throughputBytesPerSecond;
+  const remoteFold = remote === null ? null : foldRemote(remote, fit.fixedSeconds, fitThroughput);
   const spillMeasured = spill?.penaltySecondsPerByte != null;
   const us = (s: number): string => `${(s * 1e6).toFixed(1)} µs`;
   const notes = [
@@ -435,20 +451,46 @@ function buildModel(
       ? `spill: ${spill!.spilledBytes} B spilled, ${spill!.limitedSeconds.toFixed(3)} s limited vs ${spill!.unlimitedSeconds.toFixed(3)} s unlimited → ${spill!.penaltySecondsPerByte!.toExponential(3)} s per byte`
       : "spill penalty not measured: default kept",
     `working memory factor: default ${base.workingMemoryFactor}× (assumed)`,
+    ...(remoteFold?.notes ?? []),
   ];
   return {
     perTaskOverheadSeconds: overhead.perTaskSeconds,
-    perChunkReadSeconds: fit.fixedSeconds,
-    throughputBytesPerSecond: throughputMeasured ? 1 / fit.secondsPerByte! : base.throughputBytesPerSecond,
+    perChunkReadSeconds: remoteFold?.perChunkReadSeconds ?? fit.fixedSeconds,
+    throughputBytesPerSecond: remoteFold?.throughputBytesPerSecond ?? fitThroughput,
     spillSecondsPerByte: spillMeasured ? spill!.penaltySecondsPerByte! : base.spillSecondsPerByte,
     workingMemoryFactor: base.workingMemoryFactor,
     sources: {
       perTaskOverheadSeconds: "measured",
       perChunkReadSeconds: "measured",
-      throughputBytesPerSecond: throughputMeasured ? "measured" : "assumed",
+      throughputBytesPerSecond: throughputMeasured || remoteFold?.throughputBytesPerSecond !== undefined ? "measured" : "assumed",
       spillSecondsPerByte: spillMeasured ? "measured" : "assumed",
       workingMemoryFactor: "assumed",
     },
     notes,
+  };
+}
+
+/**
+ * A remote store's figures in the model: a chunk read waits at least the store's time to first
+ * byte (the sweep's intercept may hide it behind reads in flight), and one thread reads no faster
+ * than one response streams.
+ */
+function foldRemote(remote: RemoteReadTiming, fixedSeconds: number, fitThroughput: number): { perChunkReadSeconds: number; throughputBytesPerSecond?: number; notes: string[] } {
+  const ms = (s: number): string => `${(s * 1e3).toFixed(1)} ms`;
+  const mibs = (b: number | null): string => (b === null ? "not measurable (small bodies)" : `${(b / 2 ** 20).toFixed(1)} MiB/s`);
+  const levels = remote.levels.map((l) => `${l.concurrency} in flight: first byte ${ms(l.medianFirstByteSeconds)}, ${mibs(l.aggregateBytesPerSecond)} in all (${l.requests} requests)`);
+  const perChunkReadSeconds = Math.max(fixedSeconds, remote.firstByteSeconds);
+  const transfer = remote.transferBytesPerSecond;
+  const throughputBytesPerSecond = transfer !== null && transfer < fitThroughput ? transfer : undefined;
+  return {
+    perChunkReadSeconds,
+    ...(throughputBytesPerSecond !== undefined ? { throughputBytesPerSecond } : {}),
+    notes: [
+      `remote store, chunk reads timed over HTTP — ${levels.join("; ")}`,
+      `per-chunk read cost ${ms(perChunkReadSeconds)}: the larger of the median time to first byte one at a time (${ms(remote.firstByteSeconds)}) and the sweep's intercept (${ms(fixedSeconds)}); every storage chunk read pays it, so larger chunks amortise it`,
+      throughputBytesPerSecond !== undefined
+        ? `throughput per thread ${mibs(throughputBytesPerSecond)}: one response's transfer rate, below the sweep's ${mibs(fitThroughput)}`
+        : `throughput per thread from the sweep (${mibs(fitThroughput)}); one response streams at ${mibs(transfer)}`,
+    ],
   };
 }

@@ -3,6 +3,7 @@ import { Args, Flags } from "@oclif/core";
 import { advise } from "../app/advise.js";
 import { measureCostModel } from "../app/probe.js";
 import { ChunkwiseCommand } from "../cli/base-command.js";
+import { datasetLocation, remoteFlags } from "../cli/remote-flags.js";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
 import type { CostModel } from "../model/cost-model.js";
 import { parseCostModel } from "../model/cost-model-file.js";
@@ -34,9 +35,10 @@ export default class Advise extends ChunkwiseCommand {
     "<%= config.bin %> advise store.zarr --model probe.json --fail-on warning --policy chunk-policy.json",
   ];
   static override args = {
-    path: Args.string({ description: "Zarr store (directory or .zip), an array inside one, or an HDF5/netCDF4 file", required: true }),
+    path: Args.string({ description: "Zarr store (directory, .zip, or http(s)/s3 URL), an array inside one, or an HDF5/netCDF4 file", required: true }),
   };
   static override flags = {
+    ...remoteFlags,
     array: Flags.string({ description: "Only this array (path or unique name); default: every array the access pattern applies to." }),
     access: Flags.string({ description: "Workload: full, along=DIM[,DIM], slice=DIM, point or point=DIM (DIM by name or axis number).", default: "full" }),
     workers: Flags.integer({ description: "Dask workers to plan for (default: about √cores, as Dask's LocalCluster)." }),
@@ -54,8 +56,9 @@ export default class Advise extends ChunkwiseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Advise);
     positiveInteger(flags.threads, "--threads");
+    const location = datasetLocation(args.path, flags);
     const cost: CostModel | undefined = flags.measure
-      ? await this.measure(args.path, flags)
+      ? await this.measure(location, flags)
       : flags.model === undefined
         ? undefined
         : parseCostModel(await readText(flags.model), flags.model);
@@ -65,7 +68,7 @@ export default class Advise extends ChunkwiseCommand {
     if (workingMemoryFactor !== undefined && !(Number.isFinite(workingMemoryFactor) && workingMemoryFactor >= 1)) {
       throw new ChunkwiseError("UsageError", `--working-memory-factor must be a number of at least 1, got "${factorText}"`);
     }
-    const report = await advise(args.path, {
+    const report = await advise(location, {
       array: flags.array,
       access: flags.access,
       workers: positiveInteger(flags.workers, "--workers"),

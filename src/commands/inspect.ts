@@ -1,6 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import { inspect } from "../app/inspect.js";
 import { ChunkwiseCommand } from "../cli/base-command.js";
+import { datasetLocation, remoteFlags } from "../cli/remote-flags.js";
 import { inspectJson, renderInspect } from "../report/inspect.js";
 import { parseSize } from "../units.js";
 
@@ -12,16 +13,17 @@ export default class Inspect extends ChunkwiseCommand {
     "<%= config.bin %> inspect store.zarr/group/array --memory 8GiB",
   ];
   static override args = {
-    path: Args.string({ description: "Zarr store (directory or .zip), an array inside one, or an HDF5/netCDF4 file", required: true }),
+    path: Args.string({ description: "Zarr store (directory, .zip, or http(s)/s3 URL), an array inside one, or an HDF5/netCDF4 file", required: true }),
   };
   static override flags = {
+    ...remoteFlags,
     array: Flags.string({ description: "Only this array (path or unique name)." }),
     memory: Flags.string({ description: "Memory to plan with instead of the detected limit, e.g. 8GiB (KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n)." }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Inspect);
-    const report = await inspect(args.path, {
+    const report = await inspect(datasetLocation(args.path, flags), {
       array: flags.array,
       memoryOverride: flags.memory === undefined ? undefined : parseSize(flags.memory, "--memory"),
     });

@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { Args, Flags } from "@oclif/core";
 import { probe } from "../app/probe.js";
 import { ChunkwiseCommand } from "../cli/base-command.js";
+import { datasetLocation, remoteFlags } from "../cli/remote-flags.js";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
 import { serializeCostModel } from "../model/cost-model-file.js";
 import { parseDuration } from "../probe/duration.js";
@@ -26,9 +27,10 @@ export default class Probe extends ChunkwiseCommand {
     "<%= config.bin %> probe store.zarr --threads 4 --memory 8GiB --json",
   ];
   static override args = {
-    path: Args.string({ description: "Zarr store (directory or .zip), an array inside one, or an HDF5/netCDF4 file", required: true }),
+    path: Args.string({ description: "Zarr store (directory, .zip, or http(s)/s3 URL), an array inside one, or an HDF5/netCDF4 file", required: true }),
   };
   static override flags = {
+    ...remoteFlags,
     array: Flags.string({ description: "Array to probe (path or unique name); default: the largest readable numeric array." }),
     budget: Flags.string({ description: "Time for the measurements: 20s, 500ms, 2m (opening the data and starting threads come on top).", default: "20s" }),
     threads: Flags.integer({ description: "Worker threads (default: the usable cores)." }),
@@ -46,7 +48,7 @@ export default class Probe extends ChunkwiseCommand {
     const progress = flags.json ? null : probeProgressWriter();
     let result;
     try {
-      result = await probe(args.path, {
+      result = await probe(datasetLocation(args.path, flags), {
         array: flags.array,
         budgetSeconds,
         threads: flags.threads,

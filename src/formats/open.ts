@@ -3,7 +3,8 @@ import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
 import type { Dataset } from "./dataset.js";
 import { openHdf5 } from "./hdf5.js";
-import { openZarrDirectory, openZarrZip } from "./zarr.js";
+import { isRemoteLocation, resolveLocation } from "./remote/location.js";
+import { openZarrDirectory, openZarrHttp, openZarrZip } from "./zarr.js";
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
@@ -41,8 +42,11 @@ export async function sniffFile(filePath: string): Promise<FileKind> {
  * Open whatever the user pointed at, by content, not by extension: a Zarr v2/v3 store directory
  * (or one array inside a store), a zipped Zarr store, an HDF5 or netCDF4 file. A path that goes
  * past an HDF5 file into it (`file.h5/group/var`) opens the file restricted to that object.
+ * An http://, https:// or s3:// location is a remote Zarr store (docs/remote.md); since HTTP
+ * cannot list directories, `arrayPaths` name the arrays of a store without consolidated metadata.
  */
-export async function openDataset(location: string): Promise<Dataset> {
+export async function openDataset(location: string, options: { arrayPaths?: readonly string[] } = {}): Promise<Dataset> {
+  if (isRemoteLocation(location)) return openZarrHttp(resolveLocation(location), options);
   const resolved = path.resolve(location);
   const info = await stat(resolved).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return null;

@@ -165,6 +165,21 @@ export function probeJson(result: ProbeResult, saved: { model?: string; report?:
       spill_bytes_per_s: result.spill.spillBytesPerSecond,
       penalty_s_per_byte: result.spill.penaltySecondsPerByte,
     },
+    remote: result.remote && {
+      url: result.remote.url,
+      first_byte_s: result.remote.firstByteSeconds,
+      transfer_bytes_per_s: result.remote.transferBytesPerSecond,
+      levels: result.remote.levels.map((l) => ({
+        concurrency: l.concurrency,
+        chunk_reads: l.chunkReads,
+        requests: l.requests,
+        bytes: l.bytes,
+        wall_s: l.wallSeconds,
+        median_first_byte_s: l.medianFirstByteSeconds,
+        median_transfer_bytes_per_s: l.medianTransferBytesPerSecond,
+        aggregate_bytes_per_s: l.aggregateBytesPerSecond,
+      })),
+    },
     range: { min_bytes: result.range.minBytes, max_bytes: result.range.maxBytes, max_fixed_share: 0.1, spill_fraction: 0.6 },
     recommended: {
       compute_chunks: result.recommended.chunks,
