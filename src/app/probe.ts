@@ -159,7 +159,7 @@ export async function probe(location: string, options: ProbeOptions = {}): Promi
   let remote: RemoteReadTiming | null = null;
   if (isRemoteLocation(location)) {
     report("remote", "timing chunk reads over HTTP at 1, 4 and 16 in flight");
-    remote = await timeRemoteReads(location, description, { budgetSeconds: 0.15 * budget });
+    remote = await timeRemoteReads(location, description, { budgetSeconds: Math.max(2, 0.15 * budget) });
   }
 
   const scheduler = new Scheduler({ threads: options.threads ?? machine.cores.usable });
@@ -437,14 +437,16 @@ function buildModel(
   const base = DEFAULT_COST_MODEL;
   const throughputMeasured = fit.secondsPerByte !== null;
   const fitThroughput = throughputMeasured ? 1 / fit.secondsPerByte! : base.throughputBytesPerSecond;
-  const remoteFold = remote === null ? null : foldRemote(remote, fit.fixedSeconds, fitThroughput);
+  const remoteFold = remote === null ? null : foldRemote(remote, fit.fixedSeconds, base.throughputBytesPerSecond);
   const spillMeasured = spill?.penaltySecondsPerByte != null;
   const us = (s: number): string => `${(s * 1e6).toFixed(1)} µs`;
   const notes = [
     `measured by chunkwise probe on ${about.location} ${about.array} with ${about.threads} threads (${about.kernel} reduction)`,
     `per-task overhead: ${overhead.tasks} empty tasks took ${overhead.wallSeconds.toFixed(3)} s → ${us(overhead.perTaskSeconds)} per task`,
     `fixed cost per task (read latency, open, in-worker dispatch): the fit's intercept, ${us(fit.fixedSeconds)} — used as the per-chunk read cost`,
-    throughputMeasured
+    remoteFold !== null
+      ? `the sweep's slope is not used on a remote store: its reads wait for requests, which would count latency again as bytes`
+      : throughputMeasured
       ? `throughput per thread: ${((1 / fit.secondsPerByte!) / 2 ** 20).toFixed(1)} MiB/s from the fit's slope; fit ${fit.quality}`
       : `throughput per thread not measurable (${fit.quality}): default kept`,
     spillMeasured
@@ -462,7 +464,7 @@ function buildModel(
     sources: {
       perTaskOverheadSeconds: "measured",
       perChunkReadSeconds: "measured",
-      throughputBytesPerSecond: throughputMeasured || remoteFold?.throughputBytesPerSecond !== undefined ? "measured" : "assumed",
+      throughputBytesPerSecond: (remoteFold === null ? throughputMeasured : remoteFold.transferMeasured) ? "measured" : "assumed",
       spillSecondsPerByte: spillMeasured ? "measured" : "assumed",
       workingMemoryFactor: "assumed",
     },
@@ -472,25 +474,27 @@ function buildModel(
 
 /**
  * A remote store's figures in the model: a chunk read waits at least the store's time to first
- * byte (the sweep's intercept may hide it behind reads in flight), and one thread reads no faster
- * than one response streams.
+ * byte (the sweep's intercept may hide it behind reads in flight), and a thread's bytes both
+ * stream in (the measured transfer rate of one response) and decode (the default decode rate):
+ * 1 / throughput = 1 / transfer + 1 / decode.
  */
-function foldRemote(remote: RemoteReadTiming, fixedSeconds: number, fitThroughput: number): { perChunkReadSeconds: number; throughputBytesPerSecond?: number; notes: string[] } {
+function foldRemote(remote: RemoteReadTiming, fixedSeconds: number, decodeBytesPerSecond: number): { perChunkReadSeconds: number; throughputBytesPerSecond: number; transferMeasured: boolean; notes: string[] } {
   const ms = (s: number): string => `${(s * 1e3).toFixed(1)} ms`;
-  const mibs = (b: number | null): string => (b === null ? "not measurable (small bodies)" : `${(b / 2 ** 20).toFixed(1)} MiB/s`);
+  const mibs = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB/s`;
   const levels = remote.levels.map((l) => `${l.concurrency} in flight: first byte ${ms(l.medianFirstByteSeconds)}, ${mibs(l.aggregateBytesPerSecond)} in all (${l.requests} requests)`);
   const perChunkReadSeconds = Math.max(fixedSeconds, remote.firstByteSeconds);
   const transfer = remote.transferBytesPerSecond;
-  const throughputBytesPerSecond = transfer !== null && transfer < fitThroughput ? transfer : undefined;
+  const throughputBytesPerSecond = transfer === null ? decodeBytesPerSecond : 1 / (1 / transfer + 1 / decodeBytesPerSecond);
   return {
     perChunkReadSeconds,
-    ...(throughputBytesPerSecond !== undefined ? { throughputBytesPerSecond } : {}),
+    throughputBytesPerSecond,
+    transferMeasured: transfer !== null,
     notes: [
       `remote store, chunk reads timed over HTTP — ${levels.join("; ")}`,
-      `per-chunk read cost ${ms(perChunkReadSeconds)}: the larger of the median time to first byte one at a time (${ms(remote.firstByteSeconds)}) and the sweep's intercept (${ms(fixedSeconds)}); every storage chunk read pays it, so larger chunks amortise it`,
-      throughputBytesPerSecond !== undefined
-        ? `throughput per thread ${mibs(throughputBytesPerSecond)}: one response's transfer rate, below the sweep's ${mibs(fitThroughput)}`
-        : `throughput per thread from the sweep (${mibs(fitThroughput)}); one response streams at ${mibs(transfer)}`,
+      `per-chunk read cost ${ms(perChunkReadSeconds)}: the larger of the median time to first byte one at a time (${ms(remote.firstByteSeconds)}) and the sweep's intercept (${ms(fixedSeconds)}); every storage chunk read pays it, so larger storage chunks (or shards read whole) amortise it`,
+      transfer === null
+        ? `throughput per thread ${mibs(throughputBytesPerSecond)}: the default decode rate; transfer rate not measurable (responses under 64 KiB arrive at once)`
+        : `throughput per thread ${mibs(throughputBytesPerSecond)}: one response streams at ${mibs(transfer)}, decoding at the default ${mibs(decodeBytesPerSecond)} (assumed)`,
     ],
   };
 }
