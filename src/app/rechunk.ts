@@ -484,6 +484,7 @@ function arraySpec(d: Decided, codec: CodecChoice | null): ArraySpec {
     shards: decision.targetShards,
     dimensionNames: a.dimensionNames,
     fillValue: a.fillValue,
+    fillValueMarksMissing: a.format !== "hdf5",
     attributes: a.attributes,
     sourceCodecs: a.codecs,
     ...(codec === null ? {} : { compressor: codec }),

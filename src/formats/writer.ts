@@ -27,6 +27,14 @@ export interface ArraySpec {
   readonly shards: readonly number[] | null;
   readonly dimensionNames: readonly (string | null)[] | null;
   readonly fillValue: ArrayDescription["fillValue"];
+  /**
+   * Whether the source treats fillValue as its missing-value marker (a Zarr fill_value, which
+   * xarray reads as _FillValue; a netCDF _FillValue or netCDF default fill). HDF5 output then
+   * stores it as a `_FillValue` attribute of the dataset's type, since h5wasm cannot set the
+   * fill-value property. False or absent for plain HDF5 sources, whose default fill (0) is no
+   * such marker.
+   */
+  readonly fillValueMarksMissing?: boolean;
   readonly attributes: Readonly<Record<string, unknown>>;
   /** The source's codec chain (the writer keeps it where it can encode it) unless `compressor` overrides it. */
   readonly sourceCodecs: ArrayDescription["codecs"];

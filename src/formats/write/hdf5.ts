@@ -152,7 +152,7 @@ export class Hdf5Writer implements DatasetWriter {
 
   async finalize(): Promise<void> {
     for (const group of this.groups) this.writeAttributes(this.ensureGroup(group.path), group.attributes, null);
-    for (const array of this.arrays.values()) this.writeAttributes(this.dataset(array.spec.path), array.spec.attributes, array);
+    for (const array of this.arrays.values()) this.writeAttributes(this.dataset(array.spec.path), attributesWithFill(array.spec), array);
     this.attachDimensionScales();
     this.h5call("/", () => this.file.flush());
     this.closeFile();
@@ -371,6 +371,17 @@ function openH5(file: string, mode: "w" | "a"): H5File {
   } catch (err) {
     throw new ChunkwiseError("IOError", `cannot ${mode === "w" ? "create" : "reopen"} the HDF5 file: ${hdf5Reason(err)}`, { path: file, cause: err });
   }
+}
+
+/**
+ * The attributes to write: the source's, plus `_FillValue` from the fill value when the source
+ * marks missing values with it and has no _FillValue attribute (netCDF readers and xarray mask
+ * by this attribute; attributeFor types it like the dataset).
+ */
+export function attributesWithFill(spec: ArraySpec): Readonly<Record<string, unknown>> {
+  const { attributes, fillValue } = spec;
+  if (!spec.fillValueMarksMissing || fillValue === null || attributes["_FillValue"] !== undefined || H5_DTYPE[spec.dtype.name] === undefined) return attributes;
+  return { ...attributes, _FillValue: fillValue };
 }
 
 interface AttributeData {

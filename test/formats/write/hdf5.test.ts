@@ -120,6 +120,55 @@ print(json.dumps({"dims": list(d["tas"].dimensions), "masked": int(np.ma.count_m
     await dataset.close();
   });
 
+  it("stores a fill value that marks missing values as a _FillValue of the dataset's type; netCDF-C masks by it", async () => {
+    const dst = path.join(tempDir("h5"), "fill.nc");
+    const writer = await createWriter(dst, "hdf5");
+    const nan32 = spec({ path: "/nan32", shape: [6], chunks: [3], dtype: dtype("float32"), fillValue: "NaN", fillValueMarksMissing: true });
+    const big32 = spec({ path: "/big32", shape: [6], chunks: [3], dtype: dtype("float32"), fillValue: 1e20, fillValueMarksMissing: true });
+    const i16 = spec({ path: "/i16", shape: [6], chunks: [3], dtype: dtype("int16"), fillValue: -999, fillValueMarksMissing: true });
+    const own = spec({ path: "/own", shape: [6], chunks: [3], dtype: dtype("float64"), fillValue: 5, fillValueMarksMissing: true, attributes: { _FillValue: -1 } });
+    const plainHdf5 = spec({ path: "/plain", shape: [6], chunks: [3], dtype: dtype("float64"), fillValue: 0 });
+    const values: [typeof nan32, number[]][] = [
+      [nan32, [1, Number.NaN, 3, Number.NaN, 5, 6]],
+      [big32, [1e20, 2, 3, 4, 5, 1e20]],
+      [i16, [-999, 2, 3, 4, 5, 6]],
+      [own, [-1, 5, 3, 4, 5, 6]],
+      [plainHdf5, [0, 0, 3, 4, 5, 6]],
+    ];
+    for (const [array, data] of values) {
+      await writer.createArray(array);
+      const typed = array.dtype.name === "float32" ? Float32Array.from(data) : array.dtype.name === "int16" ? Int16Array.from(data) : Float64Array.from(data);
+      await writeAll(writer, array, typed);
+    }
+    await writer.finalize();
+
+    const nc = python(
+      `import sys, json, netCDF4, numpy as np
+d = netCDF4.Dataset(sys.argv[1])
+out = {}
+for name in ["nan32", "big32", "i16", "own", "plain"]:
+    v = d[name]
+    fill = v.getncattr("_FillValue") if "_FillValue" in v.ncattrs() else None
+    out[name] = {"fill_dtype": None if fill is None else np.asarray(fill).dtype.str, "fill": None if fill is None else ("NaN" if np.isnan(fill) else float(fill)), "masked": int(np.ma.count_masked(v[:]))}
+print(json.dumps(out))`,
+      dst,
+    ) as Record<string, { fill_dtype: string | null; fill: number | string | null; masked: number }>;
+    expect(nc.nan32).toEqual({ fill_dtype: "<f4", fill: "NaN", masked: 2 });
+    expect(nc.big32).toEqual({ fill_dtype: "<f4", fill: 1.0000000200408773e20, masked: 2 });
+    expect(nc.i16).toEqual({ fill_dtype: "<i2", fill: -999, masked: 1 });
+    // The source's own _FillValue attribute wins over its fill value.
+    expect(nc.own).toEqual({ fill_dtype: "<f8", fill: -1, masked: 1 });
+    // A plain HDF5 source's default fill (0) marks nothing missing: no _FillValue, nothing masked.
+    expect(nc.plain).toEqual({ fill_dtype: null, fill: null, masked: 0 });
+
+    const dataset = await openDataset(dst);
+    expect((await dataset.describe("/nan32")).fillValue).toBe("NaN");
+    expect((await dataset.describe("/big32")).fillValue).toBe(1e20);
+    expect((await dataset.describe("/i16")).fillValue).toBe(-999);
+    expect((await dataset.describe("/own")).fillValue).toBe(-1);
+    await dataset.close();
+  });
+
   it("resumes an interrupted output from its staged metadata; rewriting a unit is idempotent", async () => {
     const dst = path.join(tempDir("h5"), "resume.h5");
     const writer = await createWriter(dst, "hdf5");
