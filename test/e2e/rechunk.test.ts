@@ -215,6 +215,47 @@ describe("rechunk refuses", () => {
     expect(existsSync(path.join(evil, "escape"))).toBe(false);
   });
 
+  it("an unreadable array (float16 on Node 20) refuses the job unless --array leaves it out; then it is skipped with a warning", async () => {
+    // A store with zarr-python's float16 array next to readable ones.
+    const v3 = fixture("zarr-python", "v3", "data.zarr");
+    const store = path.join(tmp, "half.zarr");
+    await mkdir(store);
+    await cp(path.join(v3, "zarr.json"), path.join(store, "zarr.json"));
+    for (const name of ["1d.contiguous.f2.le", "1d.contiguous.i4", "2d.chunked.i2"]) await cp(path.join(v3, name), path.join(store, name), { recursive: true });
+    const float16Readable = typeof (globalThis as { Float16Array?: unknown }).Float16Array === "function";
+
+    const refused = await runCli(["rechunk", store, path.join(tmp, "half-all.zarr"), "--chunks", "2,2"]);
+    if (!float16Readable) {
+      expect(refused.code, refused.stderr).toBe(4);
+      expect(refused.stderr).toMatch(/cannot read array \/1d\.contiguous\.f2\.le \(dtype float16 needs Float16Array[^)]*\); name the arrays to rechunk with --array/);
+      expect(existsSync(path.join(tmp, "half-all.zarr"))).toBe(false);
+
+      const named = await runCli(["rechunk", store, path.join(tmp, "half-named.zarr"), "--array", "1d.contiguous.f2.le", "--chunks", "2"]);
+      expect(named.code, named.stderr).toBe(4);
+      expect(named.stderr).toMatch(/\/1d\.contiguous\.f2\.le: cannot be read/);
+    }
+
+    const dst = path.join(tmp, "half-some.zarr");
+    const r = await runCli(["rechunk", store, dst, "--array", "2d.chunked.i2", "--chunks", "1,2", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const copied = doc.arrays.map((a: { path: string }) => a.path).sort();
+    if (float16Readable) {
+      expect(doc.warnings).toEqual([]);
+      return;
+    }
+    expect(copied).toEqual(["/1d.contiguous.i4", "/2d.chunked.i2"]);
+    expect(doc.warnings).toEqual([expect.stringMatching(/^\/1d\.contiguous\.f2\.le skipped: it cannot be read \(dtype float16/)]);
+    expect((await chunksOf(dst, "/2d.chunked.i2")).chunks).toEqual([1, 2]);
+    const out = await openDataset(dst);
+    expect((await out.listArrays()).map((a) => a.path)).toEqual(copied);
+    await out.close();
+
+    const text = await runCli(["rechunk", store, path.join(tmp, "half-text.zarr"), "--array", "2d.chunked.i2", "--chunks", "1,2", "--dry-run"]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/warning: \/1d\.contiguous\.f2\.le skipped: it cannot be read/);
+  });
+
   it("bad flags with exit 2", async () => {
     const both = await runCli(["rechunk", climateV2, path.join(tmp, "x.zarr"), "--chunks", "1,2,3", "--auto"]);
     expect(both.code).toBe(2);
