@@ -23,6 +23,7 @@ import { type ChunkRange, type Recommendation, chunkRange, overheadShare, recomm
 import { type ReduceKernel, Scheduler, type RunResult, type TaskSpec, treeReduce } from "../scheduler/index.js";
 import type { MemorySample, TaskRecord } from "../scheduler/types.js";
 import { detectMachine } from "../system/index.js";
+import { formatSize } from "../units.js";
 import { selectArrays } from "./inspect.js";
 
 export interface ProbeOptions {
@@ -443,7 +444,7 @@ function buildModel(
   const notes = [
     `measured by chunkwise probe on ${about.location} ${about.array} with ${about.threads} threads (${about.kernel} reduction)`,
     `per-task overhead: ${overhead.tasks} empty tasks took ${overhead.wallSeconds.toFixed(3)} s → ${us(overhead.perTaskSeconds)} per task`,
-    `fixed cost per task (read latency, open, in-worker dispatch): the fit's intercept, ${us(fit.fixedSeconds)} — used as the per-chunk read cost`,
+    `fixed cost per task (read latency, open, in-worker dispatch): the fit's intercept, ${us(fit.fixedSeconds)}${remoteFold === null ? " — used as the per-chunk read cost" : ""}`,
     remoteFold !== null
       ? `the sweep's slope is not used on a remote store: its reads wait for requests, which would count latency again as bytes`
       : throughputMeasured
@@ -480,7 +481,7 @@ function buildModel(
  */
 function foldRemote(remote: RemoteReadTiming, fixedSeconds: number, decodeBytesPerSecond: number): { perChunkReadSeconds: number; throughputBytesPerSecond: number; transferMeasured: boolean; notes: string[] } {
   const ms = (s: number): string => `${(s * 1e3).toFixed(1)} ms`;
-  const mibs = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB/s`;
+  const mibs = (b: number): string => `${formatSize(b)}/s`;
   const levels = remote.levels.map((l) => `${l.concurrency} in flight: first byte ${ms(l.medianFirstByteSeconds)}, ${mibs(l.aggregateBytesPerSecond)} in all (${l.requests} requests)`);
   const perChunkReadSeconds = Math.max(fixedSeconds, remote.firstByteSeconds);
   const transfer = remote.transferBytesPerSecond;
