@@ -62,6 +62,8 @@ describe("a Zarr store over HTTP", () => {
 
   it("reads sharded v3 arrays with range requests, values equal to the directory store's", async () => {
     server.options = {};
+    server.ranges.length = 0;
+    server.requests.length = 0;
     const arrays = ["/3d.chunked.compressed.sharded.i2", "/2d.chunked.ragged.compressed.sharded.i2", "/2d.chunked.compressed.sharded.filled.i2"];
     await withBoth("zarr-python/v3/data.zarr", arrays, async (local, remote) => {
       for (const path of arrays) {
@@ -71,6 +73,10 @@ describe("a Zarr store over HTTP", () => {
         expect(await remote.readRegion(path, d.shape.map(() => 0), d.shape)).toEqual(await local.readRegion(path, d.shape.map(() => 0), d.shape));
       }
     });
+    // Shard indexes by suffix range, inner chunks by byte range: no shard is fetched whole.
+    expect(server.ranges.some((r) => /\/3d\.chunked\.compressed\.sharded\.i2\/c\/\S+ bytes=-\d+$/.test(r))).toBe(true);
+    expect(server.ranges.some((r) => /\/3d\.chunked\.compressed\.sharded\.i2\/c\/\S+ bytes=\d+-\d+$/.test(r))).toBe(true);
+    expect(server.requests.filter((url) => url.includes("/c/") && !server.ranges.some((r) => r.startsWith(`${url} `)))).toEqual([]);
   });
 
   it("without consolidated metadata: says the store cannot be listed, and reads the arrays named", async () => {

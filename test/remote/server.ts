@@ -23,16 +23,20 @@ export interface TestServer {
   readonly url: string;
   /** Every request path served or refused, in order. */
   readonly requests: string[];
+  /** The Range header of every request that had one, as "path bytes=…". */
+  readonly ranges: string[];
   options: ServerOptions;
   close(): Promise<void>;
 }
 
 export async function startServer(root: string, options: ServerOptions = {}): Promise<TestServer> {
   const requests: string[] = [];
-  const state: TestServer = { url: "", requests, options, close: async () => undefined };
+  const ranges: string[] = [];
+  const state: TestServer = { url: "", requests, ranges, options, close: async () => undefined };
   const server = http.createServer((req, res) => {
     void (async () => {
       const n = requests.push(req.url ?? "");
+      if (req.headers.range !== undefined) ranges.push(`${req.url ?? ""} ${req.headers.range}`);
       const { latencyMs = 0, fault } = state.options;
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       const failure = fault?.({ url: req.url ?? "", n }) ?? null;
