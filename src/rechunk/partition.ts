@@ -15,7 +15,7 @@
  */
 import { ChunkwiseError } from "../errors.js";
 import { product } from "../model/layout.js";
-import { type RechunkPlan, cellsIn, ravel, taskAt } from "./plan.js";
+import { type RechunkPlan, type Region, cellsIn, ravel, taskAt } from "./plan.js";
 
 export interface Partition {
   /** 0-based. */
@@ -155,9 +155,19 @@ export function stageOneDependencies(arrays: readonly PartitionedArray[], stageT
     if (plan.stages.length < 2) return;
     const [first, second] = [plan.stages[0]!, plan.stages[1]!];
     const { start, stop } = shareRange(stageTwo, a, second.tasks, index);
-    const set = new Set<number>();
+    // A stage-2 block overlaps a box of stage-1 blocks; many stage-2 blocks overlap the same box
+    // (map chunks to time series: every one overlaps all of them), so each box is listed once.
+    const boxes = new Map<string, { lo: number[]; hi: number[] }>();
     for (let t = start; t < stop; t++) {
-      for (const cell of cellsIn(taskAt(plan.shape, second, t), first.taskBlock, plan.shape)) set.add(ravel(cell.coords, first.taskGrid));
+      const region = taskAt(plan.shape, second, t);
+      const lo = region.start.map((s, axis) => Math.floor(s / first.taskBlock[axis]!));
+      const hi = region.stop.map((s, axis) => Math.ceil(s / first.taskBlock[axis]!));
+      boxes.set(`${lo}|${hi}`, { lo, hi });
+    }
+    const set = new Set<number>();
+    for (const { lo, hi } of boxes.values()) {
+      const box: Region = { start: lo, stop: hi };
+      for (const cell of cellsIn(box, lo.map(() => 1), first.taskGrid)) set.add(ravel(cell.coords, first.taskGrid));
     }
     if (set.size > 0) needed.set(a, set);
   });

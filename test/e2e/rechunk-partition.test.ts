@@ -96,7 +96,7 @@ describe("rechunk --partition I/N", () => {
     const again = await runCli(["finalize", dst]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/already finalized/);
-  });
+  }, 300_000);
 
   it("a one-stage plan: partitions in random order run their whole share; rechunk --finalize finishes", async () => {
     const dst = path.join(tmp, "one-stage.zarr");
@@ -112,7 +112,7 @@ describe("rechunk --partition I/N", () => {
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toMatch(/Finalized: .* by 3 partitions/s);
     await expectSameTree(ref, dst);
-  });
+  }, 180_000);
 
   it("refuses a different N, and partitions with HDF5 output", async () => {
     const dst = path.join(tmp, "n.zarr");
