@@ -35,7 +35,7 @@ export async function writeScratchChunk(scratch: ScratchArray, coords: readonly 
     throw new ChunkwiseError("UnsupportedError", "a two-stage rechunk of string or object data is not supported: raise --max-mem so that one stage fits");
   }
   const file = scratchChunkFile(scratch, coords);
-  // Unique across processes and machines: partitions may write the same chunk at once (a stolen task).
+  // Unique across processes and machines sharing DST (a partition run twice at once writes the same chunks).
   const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   const values = block.values;
   try {
