@@ -358,7 +358,7 @@ async function discoverHierarchy(access: StoreAccess): Promise<Hierarchy> {
   }
   const zgroup = await readDocument(access, ".zgroup");
   if (zgroup === undefined) {
-    if (!access.listable) throw new ChunkwiseError("NotFoundError", "no Zarr store here: zarr.json, .zgroup and .zarray all answer 404 Not Found", { path: access.location });
+    if (!access.listable) throw new ChunkwiseError("NotFoundError", "no Zarr store here: zarr.json, .zgroup and .zarray all answer 404 Not Found (only Zarr stores are read over HTTP)", { path: access.location });
     throw new ChunkwiseError("NotADatasetError", "is not a Zarr store: no zarr.json, .zgroup or .zarray", { path: access.location });
   }
   const consolidated = await readDocument(access, ".zmetadata");
@@ -410,8 +410,9 @@ function readUnlistableV3(access: StoreAccess, doc: Record<string, unknown>, hie
   }
 }
 
-/** An array the listing could not show: read its metadata at `key` and add it; undefined when there is none. */
+/** An array the listing could not show: read its metadata at `key` and add it; undefined when there is none (or the key leads outside the store). */
 async function findUnlistedArray(access: StoreAccess, hierarchy: Hierarchy, key: string): Promise<ArrayNode | undefined> {
+  if (!isSafeKey(key)) return undefined;
   const path = pathOfKey(key);
   const known = hierarchy.arrays.get(path);
   if (known) return known;

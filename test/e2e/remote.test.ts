@@ -79,7 +79,7 @@ describe("inspect and advise over HTTP", () => {
 
 describe("remote errors: one line, documented exit code", () => {
   const cases: { name: string; fault: () => TestServer["options"]; url: () => string; code: number; line: RegExp; env?: NodeJS.ProcessEnv }[] = [
-    { name: "404: no store there", fault: () => ({}), url: () => `${server.url}/zarr2/none.zarr`, code: 2, line: /^chunkwise: http:\/\/127\.0\.0\.1:\d+\/zarr2\/none\.zarr: no Zarr store here: zarr\.json, \.zgroup and \.zarray all answer 404 Not Found$/ },
+    { name: "404: no store there", fault: () => ({}), url: () => `${server.url}/zarr2/none.zarr`, code: 2, line: /^chunkwise: http:\/\/127\.0\.0\.1:\d+\/zarr2\/none\.zarr: no Zarr store here: zarr\.json, \.zgroup and \.zarray all answer 404 Not Found \(only Zarr stores are read over HTTP\)$/ },
     { name: "403", fault: () => ({ fault: () => "403" }), url: climateUrl, code: 3, line: /^chunkwise: http:\/\/127\.0\.0\.1:\d+\/zarr2\/climate\.zarr\/zarr\.json: HTTP 403 Forbidden: access denied \(chunkwise reads remote stores anonymously; private buckets are not supported\)$/ },
     { name: "5xx after retries", fault: () => ({ fault: () => "503" }), url: climateUrl, code: 3, line: /^chunkwise: \S+\/zarr\.json: HTTP 503 Service Unavailable \(2 attempts\)$/, env: { CHUNKWISE_HTTP_RETRIES: "1" } },
     { name: "timeout", fault: () => ({ fault: () => "hang" }), url: climateUrl, code: 3, line: /^chunkwise: \S+\/zarr\.json: timed out: no complete response within 0\.3 s \(2 attempts\)$/, env: { CHUNKWISE_HTTP_TIMEOUT: "0.3", CHUNKWISE_HTTP_RETRIES: "1" } },

@@ -100,6 +100,11 @@ describe("a Zarr store over HTTP", () => {
     const err = await failure(openDataset(`${server.url}/advise/era5_like.zarr`, { arrayPaths: ["/nope"] }));
     expect(err.tag).toBe("NotFoundError");
     expect(err.exitCode).toBe(2);
+    // A path leading out of the store is not followed up the server's tree.
+    server.requests.length = 0;
+    const outside = await failure(openDataset(`${server.url}/advise/era5_like.zarr`, { arrayPaths: ["../../zarr2/climate.zarr/tas"] }));
+    expect(outside.tag).toBe("NotFoundError");
+    expect(server.requests.some((url) => url.includes("climate"))).toBe(false);
   });
 
   it("a URL with no Zarr store behind it is NotFoundError (exit 2)", async () => {
