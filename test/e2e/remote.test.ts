@@ -126,8 +126,9 @@ describe("probe on a slow store", () => {
       expect(remote.stderr).toBe("");
       expect(remote.code).toBe(0);
       const probed = json(remote.stdout);
+      // ±30 % is checked at 100 ms in test/remote/read-timing.test.ts; here other test files share the 2 cores.
       expect(probed.remote.first_byte_s).toBeGreaterThan(0.05 * 0.7);
-      expect(probed.remote.first_byte_s).toBeLessThan(0.05 * 1.3);
+      expect(probed.remote.first_byte_s).toBeLessThan(0.05 * 2);
       expect(probed.remote.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 4, 16]);
       expect(probed.model.per_chunk_read_s).toBeGreaterThanOrEqual(probed.remote.first_byte_s);
       expect(probed.model.notes.join("\n")).toMatch(/per-chunk read cost \d+\.\d ms: the larger of the median time to first byte/);
