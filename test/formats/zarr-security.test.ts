@@ -109,6 +109,14 @@ describe("symbolic links leading out of the store", () => {
     expect((await dataset.listGroups()).map((group) => group.path)).toEqual(["/"]);
   });
 
+  it("ignores v3 consolidated metadata naming a node outside the store (nodes are found by walking directories)", async () => {
+    const root = dir(`store-${stores++}`);
+    const escape = `../${outsideTrap().split("/").pop()}`;
+    json(join(root, "zarr.json"), { zarr_format: 3, node_type: "group", attributes: {}, consolidated_metadata: { kind: "inline", must_understand: false, metadata: { [escape]: ZARR_JSON_V3, "/abs": ZARR_JSON_V3 } } });
+    const dataset = await open(root);
+    expect(await dataset.listArrays()).toEqual([]);
+  });
+
   it("does not walk a symlinked v3 node directory", async () => {
     const root = dir(`store-${stores++}`);
     json(join(root, "zarr.json"), { zarr_format: 3, node_type: "group", attributes: {} });
@@ -142,7 +150,8 @@ describe("symbolic links leading out of the store", () => {
     expect(array!.storage).toEqual({ storedBytes: 0, writtenObjects: 0 });
     const err = await failure(dataset.readChunk("/", [0]));
     expect(err.tag).toBe("PermissionError");
-    expect(err.path).toBe(join(root, "c", "0"));
+    expect(err.path).toBe(join(root, "c"));
+    expect(err.message).toContain("leads outside the store");
   });
 
   it("refuses a metadata file that is a symlink to outside", async () => {
@@ -153,6 +162,22 @@ describe("symbolic links leading out of the store", () => {
     const err = await failure(open(root));
     expect(err.tag).toBe("PermissionError");
     expect(err.path).toBe(join(root, "a", ".zarray"));
+  });
+
+  it("reads through a symlinked directory that stays inside the store", async () => {
+    const root = dir(`store-${stores++}`);
+    json(join(root, ".zgroup"), { zarr_format: 2 });
+    mkdirSync(join(root, "real"));
+    json(join(root, "real", ".zarray"), ZARRAY);
+    writeFileSync(join(root, "real", "0"), new Uint8Array(new Int32Array([9, 8, 7, 6]).buffer));
+    symlinkSync("real", join(root, "alias"));
+    const dataset = await open(root);
+    // The listing does not walk the link (only /real is an array) …
+    expect((await dataset.listArrays()).map((a) => a.path)).toEqual(["/real"]);
+    // … but a consolidated store naming a node under it reads through it: it stays inside.
+    json(join(root, ".zmetadata"), { zarr_consolidated_format: 1, metadata: { ".zgroup": { zarr_format: 2 }, "alias/.zarray": ZARRAY } });
+    const consolidated = await open(root);
+    expect(Array.from((await consolidated.readChunk("/alias", [0])).values as Int32Array)).toEqual([9, 8, 7, 6]);
   });
 
   it("follows a symlink that stays inside the store for reading", async () => {

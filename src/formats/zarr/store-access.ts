@@ -1,4 +1,5 @@
-import { opendir, open as openFile, readFile as readWholeFile, realpath, type FileHandle } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { opendir, open as openFile, realpath, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import ZipFileStore from "@zarrita/storage/zip";
 import type { AbsolutePath, AsyncReadable, RangeQuery } from "@zarrita/storage";
@@ -57,60 +58,103 @@ export function isSafeKey(key: string): boolean {
   return key.split("/").every((part) => part !== "" && part !== "." && part !== ".." && !part.includes("\0"));
 }
 
+/** Open flags that refuse a symbolic link as the last path component (ELOOP). */
+const NO_FOLLOW = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW;
+
+/** Directory real paths remembered per store; past this many the cache starts afresh. */
+const DIRECTORY_CACHE_LIMIT = 65_536;
+
 /**
- * zarrita's view of a store directory that never reads outside it: a file is read only when its
- * real path (symbolic links resolved) lies under the store's real path. A symlink that leads out
- * of the store is refused with a PermissionError naming it; a missing file is "not there".
+ * zarrita's view of a store directory that never reads outside it. A file is opened through the
+ * real path of its directory (resolved once per directory and checked to lie under the store's
+ * real path) with O_NOFOLLOW; only when the file itself is a symbolic link is its target
+ * resolved, and read when it lies inside the store. Anything leading outside is refused with a
+ * PermissionError naming the path in the store, before the outside file is opened.
  */
 class ConfinedDirectoryStore implements AsyncReadable {
   readonly #root: string;
   readonly #location: string;
   #realRoot: Promise<string> | undefined;
+  readonly #realDirs = new Map<string, Promise<string | undefined>>();
 
   constructor(root: string, location: string) {
     this.#root = root;
     this.#location = location;
   }
 
-  /** The real path of the file behind `key`, or undefined when it does not exist. */
-  async #confined(key: AbsolutePath): Promise<string | undefined> {
-    const relative = key.slice(1);
-    const shown = relative === "" ? this.#location : path.join(this.#location, ...relative.split("/"));
-    if (!isSafeKey(relative)) throw new ChunkwiseError("MetadataError", `key "${relative}" leaves the store`, { path: shown });
+  #shown(relative: string): string {
+    return relative === "" ? this.#location : path.join(this.#location, ...relative.split("/"));
+  }
+
+  #isInside(real: string, realRoot: string): boolean {
+    return real === realRoot || real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep);
+  }
+
+  /** The real path of a directory of the store, checked; undefined when it does not exist. */
+  #realDirectory(relativeDir: string): Promise<string | undefined> {
+    let found = this.#realDirs.get(relativeDir);
+    if (!found) {
+      if (this.#realDirs.size >= DIRECTORY_CACHE_LIMIT) this.#realDirs.clear();
+      found = this.#resolveInside(relativeDir);
+      found.catch(() => this.#realDirs.delete(relativeDir));
+      this.#realDirs.set(relativeDir, found);
+    }
+    return found;
+  }
+
+  /** realpath of a store path, refused when it leads outside the store; undefined when missing. */
+  async #resolveInside(relative: string): Promise<string | undefined> {
     this.#realRoot ??= realpath(this.#root);
     let real: string;
     let realRoot: string;
     try {
       realRoot = await this.#realRoot;
-      real = await realpath(path.join(this.#root, ...relative.split("/")));
+      real = relative === "" ? realRoot : await realpath(path.join(this.#root, ...relative.split("/")));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-      throw fromSystemError(err, shown);
+      throw fromSystemError(err, this.#shown(relative));
     }
-    if (real !== realRoot && !real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep)) {
-      throw new ChunkwiseError("PermissionError", "is a symbolic link that leads outside the store; chunkwise does not follow it", { path: shown });
+    if (!this.#isInside(real, realRoot)) {
+      throw new ChunkwiseError("PermissionError", "is a symbolic link that leads outside the store; chunkwise does not follow it", { path: this.#shown(relative) });
     }
     return real;
   }
 
-  async get(key: AbsolutePath): Promise<Uint8Array | undefined> {
-    const file = await this.#confined(key);
-    if (file === undefined) return undefined;
+  /** Open the file behind `key` without following links out of the store; undefined when it does not exist. */
+  async #open(key: AbsolutePath): Promise<FileHandle | undefined> {
+    const relative = key.slice(1);
+    if (relative === "") return undefined;
+    if (!isSafeKey(relative)) throw new ChunkwiseError("MetadataError", `key "${relative}" leaves the store`, { path: this.#shown(relative) });
+    const slash = relative.lastIndexOf("/");
+    const dir = await this.#realDirectory(slash < 0 ? "" : relative.slice(0, slash));
+    if (dir === undefined) return undefined;
     try {
-      return await readWholeFile(file);
+      return await openFile(path.join(dir, relative.slice(slash + 1)), NO_FOLLOW);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      if (code !== "ELOOP") throw err;
+    }
+    // The file is a symbolic link: follow it only when it stays inside the store.
+    const target = await this.#resolveInside(relative);
+    return target === undefined ? undefined : openFile(target, "r");
+  }
+
+  async get(key: AbsolutePath): Promise<Uint8Array | undefined> {
+    const handle = await this.#open(key);
+    if (handle === undefined) return undefined;
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
     }
   }
 
   async getRange(key: AbsolutePath, range: RangeQuery): Promise<Uint8Array | undefined> {
-    const file = await this.#confined(key);
-    if (file === undefined) return undefined;
-    let handle: FileHandle | undefined;
+    const handle = await this.#open(key);
+    if (handle === undefined) return undefined;
     try {
-      handle = await openFile(file, "r");
       if ("suffixLength" in range) {
         const { size } = await handle.stat();
         const data = new Uint8Array(Math.min(range.suffixLength, size));
@@ -120,11 +164,8 @@ class ConfinedDirectoryStore implements AsyncReadable {
       const data = new Uint8Array(range.length);
       await handle.read(data, 0, range.length, range.offset);
       return data;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
     } finally {
-      await handle?.close();
+      await handle.close();
     }
   }
 }
