@@ -38,14 +38,16 @@ export default class Rechunk extends ChunkwiseCommand {
     resume: Flags.boolean({ description: "Finish an interrupted rechunk into DST (same options as the first run)." }),
     verify: Flags.string({ description: "Compare DST with SRC afterwards: every chunk, a random sample, or not at all.", options: ["full", "sample", "none"], default: "sample" }),
     overwrite: Flags.boolean({ description: "Replace an existing DST." }),
-    partition: Flags.string({ description: "Do only share I of N (0 ≤ I < N) of the job, for a batch engine running N processes on a shared file system (Zarr output); then --finalize.", exclusive: ["finalize", "resume", "overwrite"] }),
-    stage: Flags.string({ description: "With --partition: only this stage of the share (two-stage plans run --stage 1 everywhere first).", options: ["1", "2"], dependsOn: ["partition"] }),
-    finalize: Flags.boolean({ description: "Check every partition finished, write the final metadata and verify (same as chunkwise finalize DST).", exclusive: ["partition", "resume", "overwrite", "dry-run"] }),
+    partition: Flags.string({ description: "Do only share I of N (0 ≤ I < N) of the job, for a batch engine running N processes on a shared file system (Zarr output); then --finalize." }),
+    stage: Flags.string({ description: "With --partition: only this stage of the share (two-stage plans run --stage 1 everywhere first).", options: ["1", "2"] }),
+    finalize: Flags.boolean({ description: "Check every partition finished, write the final metadata and verify (same as chunkwise finalize DST)." }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Rechunk);
     if (flags.finalize) {
+      const clash = (["partition", "stage", "resume", "overwrite", "dry-run"] as const).filter((name) => flags[name] !== undefined && flags[name] !== false);
+      if (clash.length > 0) throw new ChunkwiseError("UsageError", `--finalize finishes a job the partitions ran; it does not go with ${clash.map((n) => `--${n}`).join(", ")}`);
       const finished = await finalizeJob({ destination: args.dst, source: args.src, verify: flags.verify as VerifyMode, threads: flags.threads ?? null });
       if (flags.json) this.printJson(finalizeJson(finished));
       else this.log(renderFinalize(finished));
