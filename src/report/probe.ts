@@ -46,6 +46,11 @@ export function renderProbe(result: ProbeResult, saved: { model?: string; report
   const o = result.overhead;
   lines.push(`  overhead: ${o.tasks} empty tasks in ${formatDuration(o.wallSeconds)} (median round trip ${formatDuration(o.medianRoundTripSeconds)})`);
   lines.push(`  fit: time per task = ${formatDuration(result.fit.fixedSeconds)} + bytes / ${result.fit.secondsPerByte === null ? "?" : rate(1 / result.fit.secondsPerByte)} — ${result.fit.quality}`);
+  if (result.remote) {
+    const levels = result.remote.levels.map((l) => `${formatDuration(l.medianFirstByteSeconds)} at ${l.concurrency} in flight`).join(", ");
+    lines.push(`  remote: time to first byte ${levels}; one response streams at ${result.remote.transferBytesPerSecond === null ? "? (bodies under 64 KiB)" : rate(result.remote.transferBytesPerSecond)}`);
+    lines.push(`  ${chalk.dim("every storage chunk read waits for the first byte: on this store larger storage chunks (or shards) pay off — see docs/remote.md")}`);
+  }
   lines.push("");
   lines.push(chalk.bold("Time per task: predicted vs measured (worker time; scheduler overhead not included)"));
   const rows = result.sweep.map((s) => [
