@@ -131,4 +131,16 @@ describe("rechunk --partition I/N", () => {
     expect(r.stderr).toMatch(/--partition/);
     expect(existsSync(path.join(tmp, "bad.zarr"))).toBe(false);
   });
+
+  it.each([
+    [["--stage", "1"], /--stage goes with --partition/],
+    [["--partition", "0/2", "--finalize"], /--finalize .* does not go with --partition/],
+    [["--partition", "0/2", "--resume"], /drop --resume/],
+    [["--partition", "0/2", "--overwrite"], /--overwrite would delete the other partitions' work/],
+  ])("%j is refused with exit 2", async (flags, message) => {
+    const r = await runCli(["rechunk", source, path.join(tmp, "clash.zarr"), ...options, ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(path.join(tmp, "clash.zarr"))).toBe(false);
+  });
 });
