@@ -67,9 +67,7 @@ export function pasteLines(location: string, advice: ArrayAdvice): PasteLines {
     const names = advice.array.dimensionNames;
     const spec = target.map((c, axis) => (names?.[axis] ? `${names[axis]}=${c}` : String(c)));
     const positional = names === null || names.some((n) => n === null);
-    const ext = path.extname(location.replace(/\/+$/, ""));
-    const stem = location.replace(/\/+$/, "").slice(0, location.replace(/\/+$/, "").length - ext.length);
-    const destination = `${stem}.rechunked${ext || ".zarr"}`;
+    const destination = rechunkDestination(location);
     const parts = ["chunkwise rechunk", shellQuote(location), shellQuote(destination), "--chunks", positional ? target.join(",") : spec.join(",")];
     if (advice.array.path !== "/") parts.push("--array", shellQuote(advice.array.path));
     if (advice.storage.shards) parts.push("--format zarr3", "--shards", advice.storage.shards.join(","));
@@ -329,4 +327,12 @@ const escapeProperty = (s: string) => escapeData(s).replace(/:/g, "%3A").replace
 export function githubAnnotation(location: string, f: Finding): string {
   const command = f.severity === "error" ? "error" : f.severity === "warning" ? "warning" : "notice";
   return `::${command} file=${escapeProperty(location)},title=${escapeProperty(`chunkwise ${f.id} (${f.array})`)}::${escapeData(`${f.array}: ${f.message}. ${f.advice}`)}`;
+}
+
+/** Where the suggested rechunk writes: beside a local source; in the working directory for a URL (rechunk writes only local paths). */
+export function rechunkDestination(location: string): string {
+  const trimmed = location.replace(/\/+$/, "");
+  const local = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? path.posix.basename(new URL(trimmed).pathname) || "dataset" : trimmed;
+  const ext = path.extname(local);
+  return `${local.slice(0, local.length - ext.length)}.rechunked${ext || ".zarr"}`;
 }
