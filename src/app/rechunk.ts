@@ -19,7 +19,7 @@ import { openDataset } from "../formats/open.js";
 import { attachWriter, createWriter, unfinishedOutput } from "../formats/write/open-writer.js";
 import { nodeSegments } from "../formats/write/store-files.js";
 import { machineSpec, recommendedStorageChunks } from "./advise.js";
-import type { ArraySpec, CodecChoice, DatasetWriter, OutputFormat } from "../formats/writer.js";
+import { fillValueMarksMissing, type ArraySpec, type CodecChoice, type DatasetWriter, type OutputFormat } from "../formats/writer.js";
 import { type CostModel, DEFAULT_COST_MODEL } from "../model/cost-model.js";
 import { product } from "../model/layout.js";
 import { type MachineFacts, detectMachine } from "../system/index.js";
@@ -484,7 +484,7 @@ function arraySpec(d: Decided, codec: CodecChoice | null): ArraySpec {
     shards: decision.targetShards,
     dimensionNames: a.dimensionNames,
     fillValue: a.fillValue,
-    fillValueMarksMissing: a.format !== "hdf5",
+    fillValueMarksMissing: fillValueMarksMissing(a),
     attributes: a.attributes,
     sourceCodecs: a.codecs,
     ...(codec === null ? {} : { compressor: codec }),

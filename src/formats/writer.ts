@@ -28,17 +28,31 @@ export interface ArraySpec {
   readonly dimensionNames: readonly (string | null)[] | null;
   readonly fillValue: ArrayDescription["fillValue"];
   /**
-   * Whether the source treats fillValue as its missing-value marker (a Zarr fill_value, which
-   * xarray reads as _FillValue; a netCDF _FillValue or netCDF default fill). HDF5 output then
-   * stores it as a `_FillValue` attribute of the dataset's type, since h5wasm cannot set the
-   * fill-value property. False or absent for plain HDF5 sources, whose default fill (0) is no
-   * such marker.
+   * Whether fillValue marks missing values (see fillValueMarksMissing()). HDF5 output then stores
+   * it as a `_FillValue` attribute of the dataset's type, since h5wasm cannot set the fill-value
+   * property. False when absent.
    */
   readonly fillValueMarksMissing?: boolean;
   readonly attributes: Readonly<Record<string, unknown>>;
   /** The source's codec chain (the writer keeps it where it can encode it) unless `compressor` overrides it. */
   readonly sourceCodecs: ArrayDescription["codecs"];
   readonly compressor?: CodecChoice;
+}
+
+/**
+ * Whether a source array's fill value marks missing values, so that an HDF5 copy should carry it
+ * as `_FillValue` (which netCDF readers and xarray mask by): a netCDF-4 fill (its _FillValue, or
+ * netCDF's default fill, a sentinel no real value uses), or a Zarr fill_value other than
+ * zarr-python's default 0/false (NaN, -9999…). A Zarr fill of 0 or a plain HDF5 fill (HDF5's
+ * default 0) is what unwritten chunks hold, not a missing-value marker: writing it as _FillValue
+ * would mask real zeros (a latitude of 0°).
+ */
+export function fillValueMarksMissing(array: Pick<ArrayDescription, "format" | "fillValue">): boolean {
+  const fill = array.fillValue;
+  if (fill === null) return false;
+  if (array.format === "netcdf4") return true;
+  if (array.format === "hdf5") return false;
+  return fill !== 0 && fill !== false && fill !== "0";
 }
 
 export interface DatasetWriter {

@@ -134,6 +134,8 @@ import netCDF4
 d = netCDF4.Dataset(${JSON.stringify(dst)})
 v = d["tas"][:]
 assert np.array_equal(np.ma.getmaskarray(v), np.isnan(a["tas"][:])), "masked where the source is NaN"
+# lat's Zarr fill is zarr-python's default 0, not a missing-value marker: the latitude 0 stays unmasked.
+assert "_FillValue" not in f["lat"].attrs and 0 in a["lat"][:] and np.ma.count_masked(d["lat"][:]) == 0
 print("ok")
 `);
     expect(py.stderr).toBe("");

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { ArrayDescription } from "../../../src/formats/dataset.js";
 import { openDataset } from "../../../src/formats/open.js";
 import { createWriter } from "../../../src/formats/write/open-writer.js";
-import type { OutputFormat } from "../../../src/formats/writer.js";
+import { fillValueMarksMissing, type OutputFormat } from "../../../src/formats/writer.js";
 import { plain, tempDir } from "./helpers.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../../../fixtures");
@@ -43,7 +43,7 @@ describe.each(SOURCES)("rewriting %s through the dataset layer", (source) => {
     for (const array of arrays) {
       const chunks = rechunked(array);
       const shards = format === "zarr3" ? chunks.map((c, axis) => (array.shape[axis]! > c ? c * 2 : c)) : null;
-      await writer.createArray({ path: outPath(array.path), shape: array.shape, dtype: array.dtype, chunks, shards, dimensionNames: array.dimensionNames, fillValue: array.fillValue, fillValueMarksMissing: src.format !== "hdf5", attributes: array.attributes, sourceCodecs: array.codecs });
+      await writer.createArray({ path: outPath(array.path), shape: array.shape, dtype: array.dtype, chunks, shards, dimensionNames: array.dimensionNames, fillValue: array.fillValue, fillValueMarksMissing: fillValueMarksMissing(array), attributes: array.attributes, sourceCodecs: array.codecs });
       const unit = shards ?? chunks;
       const grid = array.shape.map((n, axis) => Math.ceil(n / unit[axis]!));
       const count = grid.reduce((a, b) => a * b, 1);
@@ -87,8 +87,8 @@ describe.each(SOURCES)("rewriting %s through the dataset layer", (source) => {
         const { _FillValue: fill, ...rest } = comparable(array.attributes);
         const { _FillValue: copyFill, ...copyRest } = comparable(copy.attributes);
         if (fill !== undefined) expect(copyFill, array.path).toEqual(fill);
-        // Zarr and netCDF fill values mark missing data: HDF5 output keeps them as _FillValue (bool as uint8).
-        const marksMissing = src.format !== "hdf5" && array.fillValue !== null && array.dtype.kind !== "string";
+        // Fills that mark missing data (netCDF's, Zarr's other than 0) are kept as _FillValue (bool as uint8); others add none.
+        const marksMissing = fillValueMarksMissing(array) && array.dtype.kind !== "string";
         if (marksMissing) expect(copy.fillValue, array.path).toEqual(array.dtype.name === "bool" ? Number(array.fillValue) : array.fillValue);
         else if (fill === undefined) expect(copyFill, array.path).toBeUndefined();
         // Dimension-scale plumbing (CLASS, NAME) is the writer's own, not copied.

@@ -4,6 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDataset } from "../../../src/formats/open.js";
 import { attachWriter, createWriter, partialHdf5Path } from "../../../src/formats/write/open-writer.js";
+import { fillValueMarksMissing } from "../../../src/formats/writer.js";
 import { dtype, plain, python, sampleValues, spec, tempDir, units, writeAll } from "./helpers.js";
 
 const READ_WITH_H5PY = `
@@ -201,5 +202,19 @@ print(json.dumps(out))`,
     await writer.createArray(spec({ path: "/b", shape: [4], chunks: [2], dtype: dtype("int8"), sourceCodecs: [{ name: "blosc", configuration: { cname: "lz4" }, supported: true }] }));
     expect(writer.warnings).toEqual(["/b: the source codec blosc cannot be written to hdf5 output; using gzip level 1 instead (choose with --codec)"]);
     await writer.close();
+  });
+});
+
+describe("fillValueMarksMissing", () => {
+  it("netCDF fills and Zarr fills other than zarr-python's default 0/false mark missing values; HDF5 fills and Zarr 0 do not", () => {
+    expect(fillValueMarksMissing({ format: "netcdf4", fillValue: 9.96921e36 })).toBe(true);
+    expect(fillValueMarksMissing({ format: "netcdf4", fillValue: 0 })).toBe(true);
+    expect(fillValueMarksMissing({ format: "zarr2", fillValue: "NaN" })).toBe(true);
+    expect(fillValueMarksMissing({ format: "zarr3", fillValue: -9999 })).toBe(true);
+    expect(fillValueMarksMissing({ format: "zarr2", fillValue: 0 })).toBe(false);
+    expect(fillValueMarksMissing({ format: "zarr3", fillValue: false })).toBe(false);
+    expect(fillValueMarksMissing({ format: "zarr3", fillValue: "0" })).toBe(false);
+    expect(fillValueMarksMissing({ format: "zarr2", fillValue: null })).toBe(false);
+    expect(fillValueMarksMissing({ format: "hdf5", fillValue: "NaN" })).toBe(false);
   });
 });
