@@ -73,6 +73,24 @@ export interface ArrayDecision {
   readonly plan: RechunkPlan;
 }
 
+export interface PlanTotals {
+  readonly logicalBytes: number;
+  readonly bytesToMove: number;
+  readonly temporaryBytes: number;
+  readonly peakMemoryBytes: number;
+  readonly predictedSeconds: number;
+}
+
+function planTotals(decisions: readonly ArrayDecision[]): PlanTotals {
+  return {
+    logicalBytes: decisions.reduce((s, d) => s + d.plan.logicalBytes, 0),
+    bytesToMove: decisions.reduce((s, d) => s + d.plan.logicalBytes * d.plan.stages.length, 0),
+    temporaryBytes: decisions.reduce((s, d) => s + d.plan.temporaryBytes, 0),
+    peakMemoryBytes: Math.max(0, ...decisions.map((d) => d.plan.peakMemoryBytes)),
+    predictedSeconds: decisions.reduce((s, d) => s + d.plan.predictedSeconds, 0),
+  };
+}
+
 export interface RechunkReport {
   readonly source: string;
   readonly destination: string;
@@ -85,13 +103,7 @@ export interface RechunkReport {
   readonly dryRun: boolean;
   readonly resumed: boolean;
   readonly arrays: readonly ArrayDecision[];
-  readonly totals: {
-    readonly logicalBytes: number;
-    readonly bytesToMove: number;
-    readonly temporaryBytes: number;
-    readonly peakMemoryBytes: number;
-    readonly predictedSeconds: number;
-  };
+  readonly totals: PlanTotals;
   readonly execution: ExecutionSummary | null;
   readonly verification: VerifySummary | null;
   /** What the writer could not keep as asked (a source codec, a filter), for the user to see. */
@@ -393,13 +405,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     dryRun: request.dryRun,
     resumed: resumedJob !== null,
     arrays: decisions,
-    totals: {
-      logicalBytes: decisions.reduce((s, d) => s + d.plan.logicalBytes, 0),
-      bytesToMove: decisions.reduce((s, d) => s + d.plan.logicalBytes * d.plan.stages.length, 0),
-      temporaryBytes: decisions.reduce((s, d) => s + d.plan.temporaryBytes, 0),
-      peakMemoryBytes: Math.max(0, ...decisions.map((d) => d.plan.peakMemoryBytes)),
-      predictedSeconds: decisions.reduce((s, d) => s + d.plan.predictedSeconds, 0),
-    },
+    totals: planTotals(decisions),
     machine,
   };
   if (request.dryRun) return { ...base, execution: null, verification: null, warnings: skippedWarnings, peakRssBytes: null, partition: null };
@@ -670,13 +676,7 @@ function partitionReport(
     dryRun: false,
     resumed: run.execution.tasksSkipped > 0,
     arrays: decisions,
-    totals: {
-      logicalBytes: decisions.reduce((s, d) => s + d.plan.logicalBytes, 0),
-      bytesToMove: decisions.reduce((s, d) => s + d.plan.logicalBytes * d.plan.stages.length, 0),
-      temporaryBytes: decisions.reduce((s, d) => s + d.plan.temporaryBytes, 0),
-      peakMemoryBytes: Math.max(0, ...decisions.map((d) => d.plan.peakMemoryBytes)),
-      predictedSeconds: decisions.reduce((s, d) => s + d.plan.predictedSeconds, 0),
-    },
+    totals: planTotals(decisions),
     execution: run.execution,
     verification: null,
     warnings: run.warnings,

@@ -5,37 +5,17 @@
  */
 import { ChunkwiseError } from "../errors.js";
 import type { Block, NumericArray } from "../formats/dataset.js";
+import { type ElementType, typedArrayClasses } from "../formats/typed-arrays.js";
 import type { TaskValue } from "./types.js";
 
-export type ElementType =
-  | "int8"
-  | "uint8"
-  | "int16"
-  | "uint16"
-  | "int32"
-  | "uint32"
-  | "int64"
-  | "uint64"
-  | "float32"
-  | "float64";
+export type { ElementType } from "../formats/typed-arrays.js";
 
 export interface BlockMeta {
   readonly shape: readonly number[];
   readonly elementType: ElementType;
 }
 
-const constructors = {
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-} as const;
+const constructors = typedArrayClasses;
 
 export function elementTypeOf(values: NumericArray): ElementType {
   for (const [name, ctor] of Object.entries(constructors)) {

@@ -5,6 +5,7 @@
  */
 import { ChunkwiseError } from "../../errors.js";
 import type { ArrayDescription, Block, DataType, NumericArray } from "../dataset.js";
+import { typedArrayClasses } from "../typed-arrays.js";
 import { compress, type Compressor } from "./compressor.js";
 
 export interface ChunkEncoding {
@@ -22,19 +23,7 @@ type NumericArrayConstructor = {
   readonly BYTES_PER_ELEMENT: number;
 };
 
-const CONSTRUCTORS: Record<string, NumericArrayConstructor> = {
-  bool: Uint8Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
+const CONSTRUCTORS: Record<string, NumericArrayConstructor> = { bool: Uint8Array, ...typedArrayClasses };
 
 /** The typed array class values of `dtype` come in; throws UnsupportedError for dtypes chunkwise cannot write. */
 export function arrayClassFor(dtype: DataType): NumericArrayConstructor {
