@@ -1,0 +1,163 @@
+/**
+ * A decoder for blosc1 frames compressed with lz4 or lz4hc (with or without byte shuffle) and for
+ * memcpyed frames, the frames most Zarr stores hold. Everything else (bitshuffle, blosclz, snappy,
+ * zlib, zstd, other format versions) is left to the wasm build of c-blosc.
+ *
+ * Frame layout (c-blosc 1.x): a 16-byte header (version, compressor version, flags, typesize,
+ * then little-endian uint32 nbytes, blocksize, cbytes), unless memcpyed an int32 start offset per
+ * block, then each block as one or `typesize` streams, each an int32 size and that many bytes:
+ * an LZ4 block, or the stream's bytes as they are when the size equals the stream's length.
+ */
+
+import { decodeLz4Block } from "./lz4-block.js";
+import { unshuffle } from "./unshuffle.js";
+
+const HEADER_BYTES = 16;
+const FORMAT_VERSION = 2;
+const LZ4_FORMAT = 1;
+const LZ4_FORMAT_VERSION = 1;
+
+const FLAG_SHUFFLE = 0x01;
+const FLAG_MEMCPYED = 0x02;
+const FLAG_BITSHUFFLE = 0x04;
+/** Reserved; c-blosc refuses frames that set it. */
+const FLAG_FUTURE = 0x08;
+const FLAG_DONT_SPLIT = 0x10;
+
+/** c-blosc splits a block into typesize streams only up to this typesize (MAX_SPLITS)… */
+const MAX_SPLITS = 16;
+/** …and only when the block holds at least this many elements (MIN_BUFFERSIZE). */
+const MIN_SPLIT_ELEMENTS = 128;
+/** No LZ4 block decodes to more than 255 bytes per input byte (a long match costs a 0xff byte per 255). */
+const LZ4_MAX_RATIO = 255;
+const MAX_NBYTES = 0x7fffffff - HEADER_BYTES;
+
+export interface BloscHeader {
+  readonly version: number;
+  readonly compressorVersion: number;
+  readonly flags: number;
+  readonly typesize: number;
+  /** Bytes the frame decodes to. */
+  readonly nbytes: number;
+  readonly blocksize: number;
+  /** Bytes of the whole frame, header included. */
+  readonly cbytes: number;
+}
+
+/** The header of a frame at least 16 bytes long. */
+export function readBloscHeader(frame: Uint8Array): BloscHeader {
+  if (frame.length < HEADER_BYTES) throw new Error(`blosc: ${frame.length} bytes is shorter than a blosc header`);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  return {
+    version: frame[0]!,
+    compressorVersion: frame[1]!,
+    flags: frame[2]!,
+    typesize: frame[3]!,
+    nbytes: view.getUint32(4, true),
+    blocksize: view.getUint32(8, true),
+    cbytes: view.getUint32(12, true),
+  };
+}
+
+/** True when decodeBloscFrame decodes this frame itself rather than leaving it to c-blosc. */
+export function bloscDecodesNatively(frame: Uint8Array): boolean {
+  if (frame.length < HEADER_BYTES) return false;
+  const { version, compressorVersion, flags } = readBloscHeader(frame);
+  if (version !== FORMAT_VERSION || flags & FLAG_FUTURE) return false;
+  if (flags & FLAG_MEMCPYED) return true;
+  return flags >>> 5 === LZ4_FORMAT && compressorVersion === LZ4_FORMAT_VERSION && !(flags & FLAG_BITSHUFFLE);
+}
+
+/**
+ * Decode a frame for which bloscDecodesNatively() is true and whose length its header states
+ * (bloscFrameProblem). Throws on anything malformed; never returns partly decoded bytes.
+ */
+export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
+  if (!bloscDecodesNatively(frame)) throw new Error("blosc: not an lz4 or memcpyed blosc1 frame");
+  const header = readBloscHeader(frame);
+  const { flags, typesize, nbytes, blocksize, cbytes } = header;
+  if (cbytes !== frame.length) throw new Error(`blosc: the frame header says ${cbytes} bytes, the chunk holds ${frame.length}`);
+  if (nbytes === 0) return new Uint8Array(0);
+  if (nbytes > MAX_NBYTES) throw new Error(`blosc: the header's ${nbytes} decoded bytes exceed blosc's limit`);
+
+  if (typesize === 0) throw new Error("blosc: typesize 0");
+  if (blocksize === 0 || blocksize > nbytes) throw new Error(`blosc: block size ${blocksize} for ${nbytes} bytes`);
+
+  if (flags & FLAG_MEMCPYED) {
+    if (cbytes !== nbytes + HEADER_BYTES) throw new Error(`blosc: a memcpyed frame of ${cbytes} bytes cannot hold ${nbytes} bytes`);
+    // A copy with a buffer of its own: zarrita's vlen-utf8 reads `bytes.buffer` from offset 0, and
+    // a Buffer's slice() would be a view.
+    return new Uint8Array(frame.subarray(HEADER_BYTES));
+  }
+  if (nbytes > LZ4_MAX_RATIO * (cbytes - HEADER_BYTES)) {
+    throw new Error(`blosc: ${cbytes - HEADER_BYTES} compressed bytes cannot decode to the ${nbytes} bytes the header says`);
+  }
+  const blocks = Math.ceil(nbytes / blocksize);
+  const dataStart = HEADER_BYTES + 4 * blocks;
+  if (dataStart > cbytes) throw new Error(`blosc: ${blocks} block offsets do not fit in a ${cbytes}-byte frame`);
+
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const out = new Uint8Array(nbytes);
+  const shuffled = (flags & FLAG_SHUFFLE) !== 0 && typesize > 1;
+  const scratch = shuffled ? new Uint8Array(blocksize) : null;
+  const extents: Array<[number, number]> = [];
+  for (let b = 0; b < blocks; b++) {
+    const blockStart = b * blocksize;
+    const size = Math.min(blocksize, nbytes - blockStart);
+    const target = out.subarray(blockStart, blockStart + size);
+    const streams = splitsInto(flags, typesize, size, size < blocksize);
+    if (size % streams !== 0) throw new Error(`blosc: block ${b} of ${size} bytes cannot split into ${streams} streams`);
+    const decoded = scratch ? scratch.subarray(0, size) : target;
+    let at = view.getInt32(HEADER_BYTES + 4 * b, true);
+    if (at < dataStart || at > cbytes) throw new Error(`blosc: block ${b} starts at byte ${at}, outside the frame's data (${dataStart}–${cbytes})`);
+    const blockAt = at;
+    const streamBytes = size / streams;
+    for (let s = 0; s < streams; s++) {
+      if (cbytes - at < 4) throw new Error(`blosc: block ${b} stream ${s} starts past the frame end`);
+      const compressed = view.getInt32(at, true);
+      at += 4;
+      if (compressed < 0 || compressed > cbytes - at) throw new Error(`blosc: block ${b} stream ${s} claims ${compressed} bytes, past the frame end`);
+      const source = frame.subarray(at, at + compressed);
+      const stream = decoded.subarray(s * streamBytes, (s + 1) * streamBytes);
+      if (compressed === streamBytes) {
+        stream.set(source);
+      } else {
+        try {
+          decodeLz4Block(source, stream);
+        } catch (error) {
+          throw new Error(`blosc: block ${b} stream ${s}: ${(error as Error).message}`);
+        }
+      }
+      at += compressed;
+    }
+    extents.push([blockAt, at]);
+    if (scratch) unshuffle(decoded, target, typesize);
+  }
+  checkBlocksTile(extents, dataStart, cbytes);
+  return out;
+}
+
+/**
+ * c-blosc writes blocks back to back (in any order when compressing with threads), so their
+ * extents cover the frame's data exactly; anything else means corrupt block offsets, which
+ * could otherwise decode one block's bytes twice without an error.
+ */
+function checkBlocksTile(extents: Array<[number, number]>, dataStart: number, cbytes: number): void {
+  extents.sort((a, b) => a[0] - b[0]);
+  let end = dataStart;
+  for (const [start, stop] of extents) {
+    if (start !== end) throw new Error(`blosc: the blocks do not cover the frame's data back to back (a block starts at byte ${start}, expected ${end})`);
+    end = stop;
+  }
+  if (end !== cbytes) throw new Error(`blosc: the blocks end at byte ${end}, the frame at ${cbytes}`);
+}
+
+/**
+ * How many streams c-blosc 1.x cut this block into (blosc_d). The typesize and element-count
+ * conditions also decide for frames written before the dont-split flag existed; the last block,
+ * when shorter than the others, is never split.
+ */
+function splitsInto(flags: number, typesize: number, size: number, leftover: boolean): number {
+  const split = !(flags & FLAG_DONT_SPLIT) && typesize <= MAX_SPLITS && Math.floor(size / typesize) >= MIN_SPLIT_ELEMENTS && !leftover;
+  return split ? typesize : 1;
+}

@@ -1,0 +1,51 @@
+/**
+ * Undo blosc's byte shuffle of one block: the shuffled block holds byte 0 of every element, then
+ * byte 1 of every element, and so on; bytes after the last whole element were left in place.
+ */
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Unshuffle `src` (one shuffled block) into `dst` (same length) for elements of `typesize` bytes. */
+export function unshuffle(src: Uint8Array, dst: Uint8Array, typesize: number): void {
+  if (src.length !== dst.length) throw new Error(`unshuffle: ${src.length} bytes in, ${dst.length} out`);
+  const count = Math.floor(src.length / typesize);
+  const whole = count * typesize;
+  const aligned = LITTLE_ENDIAN && dst.byteOffset % typesize === 0;
+  if (typesize === 4 && aligned) unshuffle4(src, new Uint32Array(dst.buffer, dst.byteOffset, count), count);
+  else if (typesize === 2 && aligned) unshuffle2(src, new Uint16Array(dst.buffer, dst.byteOffset, count), count);
+  else if (typesize === 8 && aligned) unshuffle8(src, new Uint32Array(dst.buffer, dst.byteOffset, count * 2), count);
+  else unshuffleBytes(src, dst, typesize, count);
+  if (whole < src.length) dst.set(src.subarray(whole), whole);
+}
+
+function unshuffleBytes(src: Uint8Array, dst: Uint8Array, typesize: number, count: number): void {
+  for (let j = 0; j < typesize; j++) {
+    const stream = j * count;
+    for (let i = 0, o = j; i < count; i++, o += typesize) dst[o] = src[stream + i]!;
+  }
+}
+
+function unshuffle2(src: Uint8Array, dst: Uint16Array, count: number): void {
+  for (let i = 0; i < count; i++) dst[i] = src[i]! | (src[count + i]! << 8);
+}
+
+function unshuffle4(src: Uint8Array, dst: Uint32Array, count: number): void {
+  const s1 = count;
+  const s2 = 2 * count;
+  const s3 = 3 * count;
+  for (let i = 0; i < count; i++) dst[i] = src[i]! | (src[s1 + i]! << 8) | (src[s2 + i]! << 16) | (src[s3 + i]! << 24);
+}
+
+function unshuffle8(src: Uint8Array, dst: Uint32Array, count: number): void {
+  const s1 = count;
+  const s2 = 2 * count;
+  const s3 = 3 * count;
+  const s4 = 4 * count;
+  const s5 = 5 * count;
+  const s6 = 6 * count;
+  const s7 = 7 * count;
+  for (let i = 0; i < count; i++) {
+    dst[2 * i] = src[i]! | (src[s1 + i]! << 8) | (src[s2 + i]! << 16) | (src[s3 + i]! << 24);
+    dst[2 * i + 1] = src[s4 + i]! | (src[s5 + i]! << 8) | (src[s6 + i]! << 16) | (src[s7 + i]! << 24);
+  }
+}
