@@ -241,6 +241,8 @@ function decide(
   arrays: readonly ArrayDescription[],
   request: RechunkRequest,
   autoChunks: ReadonlyMap<string, readonly number[]>,
+  /** Per array, the bytes of a chunk piece that decodes alone (Dataset.readGranuleBytes). */
+  granules: ReadonlyMap<string, number | null>,
   maxMemBytes: number,
   threads: number,
   format: OutputFormat,
@@ -275,6 +277,7 @@ function decide(
       targetUnits: units,
       maxMemBytes,
       threads,
+      ...(granules.get(array.path) == null ? {} : { readGranuleBytes: granules.get(array.path)! }),
       costModel: request.costModel ?? DEFAULT_COST_MODEL,
     });
     const rechunked = wanted && (array.chunks === null || units.some((u, axis) => u !== Math.min(array.chunks![axis]!, array.shape[axis]!)));
@@ -369,7 +372,9 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     format = chooseOutputFormat(request.format ?? undefined, request.destination, dataset.format);
     checkLocations(request.source, request.destination, format);
     const autoChunks = request.auto ? await autoTargets(dataset, arrays, request, machine, threads) : new Map<string, number[]>();
-    decided = decide(arrays, request, autoChunks, maxMemBytes, threads, format);
+    const granules = new Map<string, number | null>();
+    for (const array of arrays) granules.set(array.path, array.chunks === null ? null : await dataset.readGranuleBytes(array.path));
+    decided = decide(arrays, request, autoChunks, granules, maxMemBytes, threads, format);
   } finally {
     await dataset.close();
   }

@@ -84,6 +84,9 @@ export type NumericArray =
 /** Decoded values, C order. Numeric and bool data come as typed arrays (bool as Uint8Array); strings and objects as plain arrays. */
 export type ArrayValues = NumericArray | unknown[];
 
+export type { Region } from "./block-copy.js";
+import type { Region } from "./block-copy.js";
+
 export interface Block {
   readonly shape: readonly number[];
   readonly values: ArrayValues;
@@ -107,5 +110,15 @@ export interface Dataset {
   readChunk(arrayPath: string, chunkCoords: readonly number[]): Promise<Block>;
   /** The region [start, stop) along every axis, decoded, C order. */
   readRegion(arrayPath: string, start: readonly number[], stop: readonly number[]): Promise<Block>;
+  /**
+   * The part `part` (array coordinates, inside the chunk) of one storage chunk, decoded, C order.
+   * Where the format allows, only the pieces of the chunk the part spans are read and decoded.
+   */
+  readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<Block>;
+  /**
+   * Bytes of the smallest piece of a chunk readChunkPart decodes alone (a blosc block; a page of
+   * an uncompressed chunk); null when chunks are only ever decoded whole.
+   */
+  readGranuleBytes(arrayPath: string): Promise<number | null>;
   close(): Promise<void>;
 }

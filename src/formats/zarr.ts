@@ -22,6 +22,9 @@ import {
 import { HttpStoreAccess } from "./zarr/http-store-access.js";
 import { DirectoryStoreAccess, isSafeKey, joinKey, shortMessage, ZipStoreAccess, type StoreAccess } from "./zarr/store-access.js";
 import { allocateValues, asIndexable, copyBox, toCOrder, type ZarritaData } from "./zarr/values.js";
+import { granuleBytes, partialCodecOf, readChunkPart } from "./zarr/partial-chunk.js";
+import { extractRegion, type Region } from "./block-copy.js";
+import type { ChunkFile } from "./zarr/store-access.js";
 
 /** Arrays whose chunk files are listed at once: many small arrays list fast, few big ones do not start too many stat workers. */
 const ARRAYS_DESCRIBED_AT_ONCE = 4;
@@ -275,6 +278,55 @@ class ZarrDataset implements Dataset {
     const chunk = await this.#decodedChunk(node, await this.#zarritaArray(node), chunkCoords);
     const shape = meta.chunks.map((size, axis) => Math.min(size, meta.shape[axis]! - chunkCoords[axis]! * size));
     return { shape, values: toCOrder(chunk.values, chunk.shape, chunk.stride, shape) };
+  }
+
+  async readGranuleBytes(arrayPath: string): Promise<number | null> {
+    const node = await this.#arrayNode(arrayPath);
+    const codec = partialCodecOf(node.metadata);
+    if (codec === null || this.#access.openFile === undefined) return null;
+    // A blosc array's block size is in each chunk's header: look at the first chunk written.
+    const sample = codec === "blosc" ? await this.#openFirstChunk(node) : undefined;
+    try {
+      return granuleBytes(codec, sample?.file, sample?.name ?? this.location);
+    } finally {
+      sample?.file.close();
+    }
+  }
+
+  async #openFirstChunk(node: ArrayNode): Promise<{ file: ChunkFile; name: string } | undefined> {
+    const grid = node.metadata.shape.map((n, axis) => Math.ceil(n / node.metadata.chunks[axis]!));
+    const total = grid.reduce((a, b) => a * b, 1);
+    // Only the first few: an array whose first chunks are unwritten is read whole.
+    for (let index = 0; index < Math.min(total, 8); index++) {
+      const coords = grid.map(() => 0);
+      let rest = index;
+      for (let axis = grid.length - 1; axis >= 0; axis--) {
+        coords[axis] = rest % grid[axis]!;
+        rest = Math.floor(rest / grid[axis]!);
+      }
+      const file = await this.#access.openFile!(joinKey(node.key, chunkKey(node.metadata.keyEncoding, coords)));
+      if (file !== undefined) return { file, name: this.#chunkFile(node, coords) };
+    }
+    return undefined;
+  }
+
+  async readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<Block> {
+    const node = await this.#arrayNode(arrayPath);
+    const meta = node.metadata;
+    const codec = partialCodecOf(meta);
+    const origin = chunkCoords.map((c, axis) => c * meta.chunks[axis]!);
+    const handle = codec === null || this.#access.openFile === undefined ? undefined : await this.#access.openFile(joinKey(node.key, chunkKey(meta.keyEncoding, chunkCoords)));
+    if (handle !== undefined) {
+      try {
+        const read = readChunkPart(handle, this.#chunkFile(node, chunkCoords), codec!, meta, origin, part);
+        if (read !== null) return read;
+      } finally {
+        handle.close();
+      }
+    }
+    // Unwritten (fill), or not readable in part: decode it whole.
+    const chunk = await this.readChunk(arrayPath, chunkCoords);
+    return extractRegion({ origin, shape: chunk.shape, values: chunk.values }, part);
   }
 
   async readRegion(arrayPath: string, start: readonly number[], stop: readonly number[]): Promise<Block> {

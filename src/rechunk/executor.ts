@@ -10,7 +10,7 @@ import { ChunkwiseError } from "../errors.js";
 import type { DatasetWriter } from "../formats/writer.js";
 import { Scheduler, compiledModuleUrl, valueArray } from "../scheduler/index.js";
 import type { TaskSpec } from "../scheduler/types.js";
-import { extractRegion } from "./copy.js";
+import { extractRegion } from "../formats/block-copy.js";
 import { Journal, type JournalState, isTaskDone } from "./journal.js";
 import { type RechunkPlan, type StagePlan, cellsIn, stageTasks } from "./plan.js";
 import type { BlockSource, BlockTarget, CopyBlockPayload, CopyBlockResult } from "./worker.js";
@@ -106,7 +106,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
         const { shape, itemSize } = job.plan;
         const source: BlockSource =
           stage.from === "source"
-            ? { kind: "dataset", location: request.source, array: job.path, chunks: stage.readChunks }
+            ? { kind: "dataset", location: request.source, array: job.path, chunks: stage.readChunks, partial: stage.partialReads === true }
             : { kind: "scratch", directory: scratchDirectory(request.stateDir, arrayIndex), chunks: stage.readChunks!, elementType: job.elementType! };
         const target: BlockTarget =
           stage.to === "intermediate"

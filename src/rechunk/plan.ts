@@ -27,6 +27,7 @@
 import { ChunkwiseError } from "../errors.js";
 import { type CostModel, DEFAULT_COST_MODEL } from "../model/cost-model.js";
 import { ceilDiv, product } from "../model/layout.js";
+import type { Region } from "../formats/block-copy.js";
 import { formatSize } from "../units.js";
 
 export interface PlanRequest {
@@ -40,6 +41,11 @@ export interface PlanRequest {
   readonly maxMemBytes: number;
   /** Tasks running at once. */
   readonly threads: number;
+  /**
+   * Bytes of the smallest piece of a source chunk that can be decoded alone, in the chunk's C
+   * order (a blosc block; any byte of an uncompressed chunk). Default: the whole chunk.
+   */
+  readonly readGranuleBytes?: number;
   readonly costModel?: CostModel;
 }
 
@@ -57,8 +63,16 @@ export interface StagePlan {
   /** Tasks along each axis. */
   readonly taskGrid: readonly number[];
   readonly tasks: number;
-  /** Chunk decodes (one per read chunk; one region read per task for a contiguous source). */
+  /**
+   * Blocks aligned to the write grid only: a read chunk is read in part by every task that
+   * overlaps it (only the granules a task needs are decoded). False: blocks are aligned to both
+   * grids and every read chunk is decoded whole, once.
+   */
+  readonly partialReads: boolean;
+  /** Chunk reads: one per read chunk, or one per (task, overlapping chunk) with partial reads; one region read per task for a contiguous source. */
   readonly readOps: number;
+  /** Bytes decoded (estimated for partial reads: each part rounded out to whole granules). */
+  readonly decodedBytes: number;
   /** Unit writes (one per write unit). */
   readonly writeOps: number;
   /** Peak bytes one task holds: twice its block (the block and the garbage of filling or emptying it), plus one read chunk and one write unit with their encoded forms. */
@@ -107,6 +121,12 @@ export const MAX_TASK_BLOCK_BYTES = 256 * 2 ** 20;
 /** A contiguous source is read in slabs of at most this many bytes (at least one row of the block). */
 export const CONTIGUOUS_SLAB_BYTES = 4 * 2 ** 20;
 
+/** A one-stage plan may decode whole source chunks at most this many times over (more: an intermediate is cheaper). */
+const MAX_WHOLE_CHUNK_REDECODE = 2;
+
+/** Blocks stay small enough for this many tasks per thread: the last round leaves threads idle for at most a fraction of a task. */
+const MIN_TASKS_PER_THREAD = 4;
+
 export const gcd = (a: number, b: number): number => {
   let x = a;
   let y = b;
@@ -134,6 +154,8 @@ interface StageInput {
   readonly writeChunks: readonly number[];
   readonly budget: number;
   readonly minTasks: number;
+  /** Granule bytes when blocks need only follow the write grid (partial reads of read chunks); null: aligned to both. */
+  readonly partialGranuleBytes: number | null;
 }
 
 function taskMemory(blockElements: number, input: StageInput): number {
@@ -154,7 +176,8 @@ function tasksOf(shape: readonly number[], block: readonly number[]): number {
 function planStage(input: StageInput, index: number, from: StagePlan["from"], to: StagePlan["to"]): StagePlan | null {
   const { shape, readChunks, writeChunks } = input;
   const ndim = shape.length;
-  const steps = shape.map((n, axis) => alignedStep(readChunks?.[axis] ?? 1, writeChunks[axis]!, n));
+  const partial = input.partialGranuleBytes !== null && readChunks !== null;
+  const steps = shape.map((n, axis) => alignedStep(partial ? 1 : (readChunks?.[axis] ?? 1), writeChunks[axis]!, n));
   const block = [...steps];
   if (taskMemory(product(block), input) > input.budget) return null;
   // An upper bound of what a task holds besides its block (a contiguous source's slab counts in full).
@@ -186,7 +209,13 @@ function planStage(input: StageInput, index: number, from: StagePlan["from"], to
   }
   const taskGrid = shape.map((n, axis) => ceilDiv(n, block[axis]!));
   const tasks = product(taskGrid);
-  const readOps = readChunks === null ? tasks : product(shape.map((n, axis) => ceilDiv(n, readChunks[axis]!)));
+  const logicalBytes = product(shape) * input.itemSize;
+  let readOps = readChunks === null ? tasks : product(shape.map((n, axis) => ceilDiv(n, readChunks[axis]!)));
+  let decodedBytes = logicalBytes;
+  if (partial) {
+    readOps = product(shape.map((n, axis) => overlapPairs(n, block[axis]!, readChunks[axis]!)));
+    decodedBytes = Math.max(logicalBytes, readOps * partialReadBytes(block, readChunks, input.itemSize, input.partialGranuleBytes!));
+  }
   return {
     index,
     from,
@@ -196,17 +225,45 @@ function planStage(input: StageInput, index: number, from: StagePlan["from"], to
     taskBlock: block,
     taskGrid,
     tasks,
+    partialReads: partial,
     readOps: product(shape) === 0 ? 0 : readOps,
+    decodedBytes: product(shape) === 0 ? 0 : decodedBytes,
     writeOps: product(shape.map((n, axis) => ceilDiv(n, writeChunks[axis]!))),
     taskMemoryBytes: taskMemory(product(block), input),
   };
 }
 
+/** Pairs (block, chunk) that overlap along one axis of extent n, blocks of b, chunks of c. */
+function overlapPairs(n: number, b: number, c: number): number {
+  let pairs = 0;
+  for (let start = 0; start < n; start += b) pairs += ceilDiv(Math.min(n, start + b), c) - Math.floor(start / c);
+  return pairs;
+}
+
+/**
+ * Bytes decoded for one typical partial read: the C-order span of a block's part of a chunk
+ * (from its first to its last element), plus one granule for the granules cut at its ends,
+ * never more than the chunk.
+ */
+function partialReadBytes(block: readonly number[], chunk: readonly number[], itemSize: number, granuleBytes: number): number {
+  let span = 1;
+  let stride = 1;
+  for (let axis = chunk.length - 1; axis >= 0; axis--) {
+    span += (Math.min(block[axis]!, chunk[axis]!) - 1) * stride;
+    stride *= chunk[axis]!;
+  }
+  return Math.min(stride * itemSize, span * itemSize + granuleBytes);
+}
+
 function stageSeconds(stage: StagePlan, logicalBytes: number, threads: number, model: CostModel): number {
   const ops = stage.readOps + stage.writeOps;
-  const serial = ops * model.perChunkReadSeconds + stage.tasks * model.perTaskOverheadSeconds + (2 * logicalBytes) / model.throughputBytesPerSecond;
+  const moved = logicalBytes + stage.decodedBytes;
+  const serial = ops * model.perChunkReadSeconds + stage.tasks * model.perTaskOverheadSeconds + moved / model.throughputBytesPerSecond;
   const spill = stage.to === "intermediate" || stage.from === "intermediate" ? logicalBytes * model.spillSecondsPerByte : 0;
-  return serial / Math.max(1, Math.min(threads, stage.tasks)) + spill;
+  // Tasks are (nearly) equal: the stage lasts ceil(tasks / threads) task lengths, so 5 tasks on
+  // 2 threads take 3 rounds, not 2.5 (one thread idles through the last).
+  const rounds = Math.ceil(stage.tasks / Math.max(1, Math.min(threads, stage.tasks)));
+  return stage.tasks === 0 ? spill : (serial / stage.tasks) * rounds + spill;
 }
 
 function divisors(n: number): number[] {
@@ -261,8 +318,8 @@ export function planRechunk(request: PlanRequest): RechunkPlan {
   const targetUnits = clipChunks(request.targetUnits, shape);
   const logicalBytes = product(shape) * itemSize;
   const budget = Math.floor(request.maxMemBytes / threads);
-  const minTasks = 2 * threads;
-  const base = { shape, itemSize, budget, minTasks };
+  const minTasks = MIN_TASKS_PER_THREAD * threads;
+  const base = { shape, itemSize, budget, minTasks, partialGranuleBytes: null };
   const finish = (stages: StagePlan[], intermediate: number[] | null): RechunkPlan => {
     const peakTask = Math.max(0, ...stages.map((s) => s.taskMemoryBytes));
     const running = Math.max(1, Math.min(threads, Math.max(1, ...stages.map((s) => s.tasks))));
@@ -285,6 +342,11 @@ export function planRechunk(request: PlanRequest): RechunkPlan {
 
   const single = planStage({ ...base, readChunks: sourceChunks, writeChunks: targetUnits }, 0, "source", "target");
   if (single !== null) return finish([single], null);
+  // One stage reading source chunks in part, when it beats going through an intermediate.
+  const granule = sourceChunks === null ? null : Math.min(request.readGranuleBytes ?? Infinity, product(sourceChunks) * itemSize);
+  let partial = granule === null ? null : planStage({ ...base, readChunks: sourceChunks, writeChunks: targetUnits, partialGranuleBytes: granule }, 0, "source", "target");
+  // Chunks that decode only whole are re-read whole by every task: worth it only when few tasks share each chunk.
+  if (partial !== null && granule === product(sourceChunks!) * itemSize && partial.decodedBytes > MAX_WHOLE_CHUNK_REDECODE * logicalBytes) partial = null;
 
   // Two stages through an intermediate chunking.
   const source = sourceChunks ?? shape.map(() => 1);
@@ -310,6 +372,7 @@ export function planRechunk(request: PlanRequest): RechunkPlan {
     while (axis >= 0 && ++choice[axis]! >= candidates[axis]!.length) choice[axis--] = 0;
     if (axis < 0) break;
   }
+  if (partial !== null && (best === null || stageSeconds(partial, logicalBytes, threads, model) <= best.seconds)) return finish([partial], null);
   if (best === null) {
     const unitBytes = product(targetUnits) * itemSize;
     const chunkBytes = sourceChunks === null ? null : product(sourceChunks) * itemSize;
@@ -324,10 +387,7 @@ export function planRechunk(request: PlanRequest): RechunkPlan {
 // ---------------------------------------------------------------------------------------------
 // Lazy enumeration for the executor.
 
-export interface Region {
-  readonly start: readonly number[];
-  readonly stop: readonly number[];
-}
+export type { Region } from "../formats/block-copy.js";
 
 export interface TaskRegion extends Region {
   /** Position of the task in C order over the stage's task grid. */

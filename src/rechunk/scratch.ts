@@ -6,13 +6,14 @@
  * rename), so a chunk file either holds a whole chunk or does not exist.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
 import type { Block, NumericArray } from "../formats/dataset.js";
 import { product } from "../model/layout.js";
-import { type PlacedBlock, copyRegion, isNumeric } from "./copy.js";
-import { type Region, cellsIn } from "./plan.js";
+import { type PlacedBlock, isNumeric } from "../formats/block-copy.js";
+import type { GridCell } from "./plan.js";
 
 export type ElementCtor = new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => NumericArray;
 
@@ -38,40 +39,33 @@ export async function writeScratchChunk(scratch: ScratchArray, coords: readonly 
   // Unique across processes and machines sharing DST (a partition run twice at once writes the same chunks).
   const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   const values = block.values;
+  // Synchronous, as the store's chunk files (see store-files.ts): worker threads may block.
   try {
-    await mkdir(scratch.directory, { recursive: true });
-    await writeFile(temp, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    await rename(temp, file);
+    mkdirSync(scratch.directory, { recursive: true });
+    writeFileSync(temp, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    renameSync(temp, file);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => undefined);
     throw fromSystemError(err, file);
   }
 }
 
-/** Read the region [start, stop) from the intermediate chunks into a new block. */
-export async function readScratchRegion(scratch: ScratchArray, region: Region): Promise<Block> {
-  const shape = region.stop.map((s, axis) => s - region.start[axis]!);
+/** One intermediate chunk (`cell` of the chunk grid), placed in the array; its bytes are checked for length. */
+export async function readScratchChunk(scratch: ScratchArray, cell: GridCell): Promise<PlacedBlock> {
   const bytesPer = scratch.ctor.prototype.BYTES_PER_ELEMENT as number;
-  const out: PlacedBlock = { origin: region.start, shape, values: new scratch.ctor(new ArrayBuffer(product(shape) * bytesPer)) };
-  for (const cell of cellsIn(region, scratch.chunks, scratch.shape)) {
-    const file = scratchChunkFile(scratch, cell.coords);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
-    } catch (err) {
-      throw fromSystemError(err, file);
-    }
-    const cellShape = cell.stop.map((s, axis) => s - cell.start[axis]!);
-    if (bytes.byteLength !== product(cellShape) * bytesPer) {
-      throw new ChunkwiseError("TruncatedError", `intermediate chunk holds ${bytes.byteLength} bytes, expected ${product(cellShape) * bytesPer}`, { path: file });
-    }
-    const own = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const from: PlacedBlock = { origin: cell.start, shape: cellShape, values: new scratch.ctor(own) };
-    const clipped: Region = {
-      start: cell.start.map((s, axis) => Math.max(s, region.start[axis]!)),
-      stop: cell.stop.map((s, axis) => Math.min(s, region.stop[axis]!)),
-    };
-    copyRegion(from, out, clipped);
+  const file = scratchChunkFile(scratch, cell.coords);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw fromSystemError(err, file);
   }
-  return { shape, values: out.values };
+  const cellShape = cell.stop.map((s, axis) => s - cell.start[axis]!);
+  if (bytes.byteLength !== product(cellShape) * bytesPer) {
+    throw new ChunkwiseError("TruncatedError", `intermediate chunk holds ${bytes.byteLength} bytes, expected ${product(cellShape) * bytesPer}`, { path: file });
+  }
+  // readFile gives a file of this size its own aligned buffer; copy only a misaligned one.
+  const aligned = bytes.byteOffset % bytesPer === 0;
+  const own = (aligned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
+  return { origin: cell.start, shape: cellShape, values: new scratch.ctor(own, aligned ? bytes.byteOffset : 0, bytes.byteLength / bytesPer) };
 }

@@ -14,7 +14,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { threadId } from "node:worker_threads";
 import { ChunkwiseError } from "../errors.js";
-import type { ArrayValues, Block, Dataset } from "../formats/dataset.js";
+import type { ArrayValues, Block, Dataset, NumericArray } from "../formats/dataset.js";
 import { attachWriter } from "../formats/write/open-writer.js";
 import type { DatasetWriter } from "../formats/writer.js";
 import { product } from "../model/layout.js";
@@ -22,13 +22,23 @@ import { blockValue } from "../scheduler/blocks.js";
 import type { TaskValue } from "../scheduler/types.js";
 import { type WorkerContext, defineWorkerOp } from "../scheduler/worker-runtime.js";
 import { type Checksum, addRegionChecksum, emptyChecksum } from "./checksum.js";
-import { type PlacedBlock, allocateLike, copyRegion, extractRegion, firstDifference, isNumeric } from "./copy.js";
+import { ArrayPool } from "./buffer-pool.js";
+import { allocateLike, isNumeric } from "../formats/block-copy.js";
+import { firstDifference } from "./copy.js";
 import { Journal } from "./journal.js";
-import { CONTIGUOUS_SLAB_BYTES, type Region, cellsIn, ravel } from "./plan.js";
-import { type ElementCtor, type ScratchArray, readScratchRegion, writeScratchChunk } from "./scratch.js";
+import { type Pieces, readDatasetPieces, readScratchPieces } from "./pieces.js";
+import { type Region, cellsIn, ravel } from "./plan.js";
+import { type ElementCtor, writeScratchChunk } from "./scratch.js";
 
 export type BlockSource =
-  | { readonly kind: "dataset"; readonly location: string; readonly array: string; readonly chunks: readonly number[] | null }
+  | {
+      readonly kind: "dataset";
+      readonly location: string;
+      readonly array: string;
+      readonly chunks: readonly number[] | null;
+      /** Read only each chunk's part inside the task's region (a plan with partial reads). */
+      readonly partial?: boolean;
+    }
   | { readonly kind: "scratch"; readonly directory: string; readonly chunks: readonly number[]; readonly elementType: string };
 
 export type BlockTarget =
@@ -82,50 +92,25 @@ interface BlockRequest {
   readonly region: Region;
 }
 
-/** Read a region chunk by chunk (each chunk decoded once, copied in, dropped), or in slabs when contiguous. */
-async function readBlock(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Block> {
+/** This thread's reusable block and unit arrays (see buffer-pool.ts). */
+const pool = new ArrayPool();
+const fromPool = (slot: "block" | "unit") => (like: NumericArray, length: number) => pool.take(slot, like, length);
+
+/** Read a task's region as pieces (see pieces.ts). */
+async function readPieces(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Pieces> {
   const { region, shape } = payload;
-  const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
   if (source.kind === "scratch") {
-    const scratch: ScratchArray = { directory: source.directory, shape, chunks: source.chunks, ctor: elementCtor(source.elementType) };
-    return readScratchRegion(scratch, region);
+    return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, ctor: elementCtor(source.elementType) }, region);
   }
   const dataset: Dataset = await ctx.dataset(source.location);
-  let values: ArrayValues | null = null;
-  const place = (piece: Block, at: Region): void => {
-    values ??= allocateLike(piece.values, product(blockShape));
-    // A chunk may reach past the region (verification reads unaligned regions): copy the overlap.
-    const overlap: Region = {
-      start: at.start.map((s, axis) => Math.max(s, region.start[axis]!)),
-      stop: at.stop.map((s, axis) => Math.min(s, region.stop[axis]!)),
-    };
-    copyRegion({ origin: at.start, shape: piece.shape, values: piece.values }, { origin: region.start, shape: blockShape, values }, overlap);
-  };
-  if (source.chunks !== null) {
-    for (const cell of cellsIn(region, source.chunks, shape)) {
-      place(await dataset.readChunk(source.array, cell.coords), cell);
-    }
-  } else if (blockShape.length === 0) {
-    return dataset.readRegion(source.array, [], []);
-  } else {
-    // Contiguous data: slabs along the first axis, at least one row of the block each.
-    const rowBytes = (product(blockShape) / Math.max(1, blockShape[0]!)) * payload.itemSize;
-    const rows = Math.max(1, Math.floor(CONTIGUOUS_SLAB_BYTES / Math.max(1, rowBytes)));
-    for (let r = region.start[0]!; r < region.stop[0]!; r += rows) {
-      const start = [r, ...region.start.slice(1)];
-      const stop = [Math.min(region.stop[0]!, r + rows), ...region.stop.slice(1)];
-      place(await dataset.readRegion(source.array, start, stop), { start, stop });
-    }
-  }
-  if (values === null) throw new ChunkwiseError("IOError", "a task block covered no data", { path: source.location });
-  return { shape: blockShape, values };
+  return readDatasetPieces({ dataset, array: source.array, chunks: source.chunks, partial: source.partial === true }, shape, payload.itemSize, region);
 }
 
-function scratchCtor(block: Block): ElementCtor {
-  if (!ArrayBuffer.isView(block.values)) {
+function scratchCtor(values: ArrayValues): ElementCtor {
+  if (!ArrayBuffer.isView(values)) {
     throw new ChunkwiseError("UnsupportedError", "a two-stage rechunk of string or object data is not supported: raise --max-mem so that one stage fits");
   }
-  return elementCtor(block.values.constructor.name);
+  return elementCtor(values.constructor.name);
 }
 
 /**
@@ -165,23 +150,27 @@ function writerFor(location: string): Promise<DatasetWriter> {
 }
 
 export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _inputs, ctx): Promise<TaskValue<CopyBlockResult>> => {
-  const block = await ctx.phase("read", () => readBlock(payload.source, payload, ctx));
-  collectGarbage();
+  const pieces = await ctx.phase("read", () => readPieces(payload.source, payload, ctx));
   const { target, region, shape, units } = payload;
-  const bytes = product(block.shape) * payload.itemSize;
+  const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
+  const bytes = product(blockShape) * payload.itemSize;
   if (target.kind === "main") {
-    const value = blockValue(block);
+    const value = blockValue(pieces.assemble(fromPool("block")));
     return { meta: { ...value.meta, units: 0, bytes }, buffers: value.buffers };
   }
-  const placed: PlacedBlock = { origin: region.start, shape: block.shape, values: block.values };
+  const like = pieces.list[0]!.values;
   let count = 0;
   await ctx.phase("write", async () => {
     const writer = target.kind === "output" ? await writerFor(target.location) : null;
     for (const unit of cellsIn(region, units, shape)) {
-      const piece = extractRegion(placed, unit);
+      // The unit buffer is reused: each unit is written (and awaited) before the next is filled.
+      const unitShape = unit.stop.map((s, axis) => s - unit.start[axis]!);
+      const values = isNumeric(like) ? pool.take("unit", like, product(unitShape)) : allocateLike(like, product(unitShape));
+      pieces.fill({ origin: unit.start, shape: unitShape, values });
+      const piece: Block = { shape: unitShape, values };
       if (writer !== null && target.kind === "output") await writer.writeUnit(target.array, unit.coords, piece);
       else if (target.kind === "scratch") {
-        await writeScratchChunk({ directory: target.directory, shape, chunks: units, ctor: scratchCtor(block) }, unit.coords, piece);
+        await writeScratchChunk({ directory: target.directory, shape, chunks: units, ctor: scratchCtor(like) }, unit.coords, piece);
       }
       count++;
       unitsWrittenByThread++;
@@ -193,7 +182,7 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
     }
   });
   collectGarbage();
-  return { meta: { units: count, bytes, shape: block.shape }, buffers: [] };
+  return { meta: { units: count, bytes, shape: blockShape }, buffers: [] };
 });
 
 export interface VerifyPayload {
@@ -222,7 +211,7 @@ export const verifyUnits = defineWorkerOp<VerifyPayload>(async (payload, _inputs
   for (const coords of payload.unitCoords) {
     const start = coords.map((c, axis) => c * payload.units[axis]!);
     const stop = start.map((s, axis) => Math.min(payload.shape[axis]!, s + payload.units[axis]!));
-    const expected = await ctx.phase("read", () => readBlock(source, { shape: payload.shape, itemSize: payload.itemSize, region: { start, stop } }, ctx));
+    const expected = await ctx.phase("read", async () => (await readPieces(source, { shape: payload.shape, itemSize: payload.itemSize, region: { start, stop } }, ctx)).assemble(fromPool("block")));
     const actual = await ctx.phase("read", () => dst.readChunk(payload.array, coords));
     const at = firstDifference(expected.values, actual.values);
     checked++;

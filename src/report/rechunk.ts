@@ -12,7 +12,8 @@ import { renderTable } from "./table.js";
 const shapeText = (shape: readonly number[] | null): string => (shape === null ? "contiguous" : shape.length === 0 ? "()" : shape.join("×"));
 
 function stageText(stage: StagePlan): string {
-  return `${stage.from}→${stage.to}: read ${shapeText(stage.readChunks)}, write ${shapeText(stage.writeChunks)}, ${stage.tasks} tasks of ${shapeText(stage.taskBlock)}, ${stage.readOps} reads, ${stage.writeOps} writes, ${formatSize(stage.taskMemoryBytes)}/task`;
+  const reads = stage.partialReads ? `${stage.readOps} partial reads (~${formatSize(stage.decodedBytes)} decoded)` : `${stage.readOps} reads`;
+  return `${stage.from}→${stage.to}: read ${shapeText(stage.readChunks)}, write ${shapeText(stage.writeChunks)}, ${stage.tasks} tasks of ${shapeText(stage.taskBlock)}, ${reads}, ${stage.writeOps} writes, ${formatSize(stage.taskMemoryBytes)}/task`;
 }
 
 export function renderRechunk(report: RechunkReport): string {
@@ -88,7 +89,9 @@ const stageJson = (s: StagePlan) => ({
   write_chunks: s.writeChunks,
   task_block: s.taskBlock,
   tasks: s.tasks,
+  partial_reads: s.partialReads === true,
   read_ops: s.readOps,
+  decoded_bytes: s.decodedBytes ?? null,
   write_ops: s.writeOps,
   task_memory_bytes: s.taskMemoryBytes,
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { copyRegion, extractRegion, firstDifference } from "../../src/rechunk/copy.js";
+import { copyRegion, extractRegion } from "../../src/formats/block-copy.js";
+import { firstDifference } from "../../src/rechunk/copy.js";
+import { mulberry32 } from "../helpers/random.js";
 
 describe("copyRegion / extractRegion", () => {
   it("moves a 3-D sub-region between blocks placed anywhere in the array", () => {
@@ -34,5 +36,74 @@ describe("firstDifference", () => {
     expect(firstDifference(new Int16Array([1, 2, 3]), new Int16Array([1, 2, 4]))).toBe(2);
     expect(firstDifference(["a", "b"], ["a", "c"])).toBe(1);
     expect(firstDifference(new Uint8Array(2), new Uint8Array(3))).toBe(2);
+  });
+});
+
+describe("copyRegion against an element-by-element reference", () => {
+  /** The value of array element `index` (C order in `shape`), for checking copies. */
+  const valueAt = (coords: readonly number[], arrayShape: readonly number[]): number => coords.reduce((acc, c, axis) => acc * arrayShape[axis]! + c, 0) + 1;
+
+  function block(origin: number[], shape: number[], arrayShape: number[]): Float64Array {
+    const values = new Float64Array(shape.reduce((a, b) => a * b, 1));
+    values.forEach((_, i) => {
+      const coords = new Array<number>(shape.length);
+      let rest = i;
+      for (let axis = shape.length - 1; axis >= 0; axis--) {
+        coords[axis] = origin[axis]! + (rest % shape[axis]!);
+        rest = Math.floor(rest / shape[axis]!);
+      }
+      values[i] = valueAt(coords, arrayShape);
+    });
+    return values;
+  }
+
+  it("copies exactly the region, nothing else, for 400 random blocks and regions (including whole-row and whole-block runs)", () => {
+    const random = mulberry32(20261125);
+    const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+    for (let trial = 0; trial < 400; trial++) {
+      const ndim = int(1, 4);
+      const arrayShape = Array.from({ length: ndim }, () => int(1, 7));
+      // Two blocks inside the array; often sharing whole trailing axes so runs merge.
+      const place = (): { origin: number[]; shape: number[] } => {
+        const origin: number[] = [];
+        const shape: number[] = [];
+        arrayShape.forEach((n, axis) => {
+          const whole = axis > 0 && random() < 0.5;
+          const lo = whole ? 0 : int(0, n - 1);
+          const hi = whole ? n : int(lo + 1, n);
+          origin.push(lo);
+          shape.push(hi - lo);
+        });
+        return { origin, shape };
+      };
+      const a = place();
+      const b = place();
+      const start = a.origin.map((o, axis) => Math.max(o, b.origin[axis]!));
+      const stop = a.origin.map((o, axis) => Math.min(o + a.shape[axis]!, b.origin[axis]! + b.shape[axis]!));
+      const from = { ...a, values: block(a.origin, a.shape, arrayShape) };
+      const to = { ...b, values: new Float64Array(b.shape.reduce((x, y) => x * y, 1)) };
+      copyRegion(from, to, { start, stop });
+      const empty = stop.some((s, axis) => s <= start[axis]!);
+      const expected = block(b.origin, b.shape, arrayShape).map((v, i) => {
+        if (empty) return 0;
+        let rest = i;
+        for (let axis = ndim - 1; axis >= 0; axis--) {
+          const c = b.origin[axis]! + (rest % b.shape[axis]!);
+          rest = Math.floor(rest / b.shape[axis]!);
+          if (c < start[axis]! || c >= stop[axis]!) return 0;
+        }
+        return v;
+      });
+      expect([...to.values], `trial ${trial}: ${JSON.stringify({ arrayShape, a, b })}`).toEqual([...expected]);
+    }
+  });
+
+  it("extracts into a reused buffer, viewing only its first elements", () => {
+    const from = { origin: [0, 0], shape: [3, 4], values: new Int32Array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) };
+    const buffer = new Int32Array(12).fill(-1);
+    const piece = extractRegion(from, { start: [1, 1], stop: [3, 3] }, buffer);
+    expect(piece.shape).toEqual([2, 2]);
+    expect([...(piece.values as Int32Array)]).toEqual([5, 6, 9, 10]);
+    expect((piece.values as Int32Array).buffer).toBe(buffer.buffer);
   });
 });

@@ -57,9 +57,11 @@ function checkPlan(request: PlanRequest, plan: RechunkPlan): void {
       }
       if (stage.readChunks && readGrid) {
         for (const chunk of cellsIn(task, stage.readChunks, shape)) {
-          // A chunk a task decodes lies wholly inside it: nobody else needs it.
-          chunk.start.forEach((s, axis) => expect(s).toBeGreaterThanOrEqual(task.start[axis]!));
-          chunk.stop.forEach((s, axis) => expect(s).toBeLessThanOrEqual(task.stop[axis]!));
+          if (!stage.partialReads) {
+            // A chunk a task decodes whole lies wholly inside it: nobody else needs it.
+            chunk.start.forEach((s, axis) => expect(s).toBeGreaterThanOrEqual(task.start[axis]!));
+            chunk.stop.forEach((s, axis) => expect(s).toBeLessThanOrEqual(task.stop[axis]!));
+          }
           const key = ravel(chunk.coords, readGrid);
           reads.set(key, (reads.get(key) ?? 0) + 1);
         }
@@ -72,11 +74,18 @@ function checkPlan(request: PlanRequest, plan: RechunkPlan): void {
     expect(writes.size).toBe(product(writeGrid));
     expect([...writes.values()].every((count) => count === 1)).toBe(true);
     expect(stage.writeOps).toBe(writes.size);
-    // No read chunk decoded twice in a stage.
-    if (readGrid) {
+    expect(stage.decodedBytes).toBeGreaterThanOrEqual(product(shape) * request.itemSize);
+    if (readGrid && stage.partialReads) {
+      // Partial reads: one read per (task, chunk) it overlaps, every chunk read by someone.
+      expect(reads.size).toBe(product(readGrid));
+      expect(stage.readOps).toBe([...reads.values()].reduce((a, b) => a + b, 0));
+      expect(plan.stages).toHaveLength(1);
+    } else if (readGrid) {
+      // No read chunk decoded twice in a stage.
       expect(reads.size).toBe(product(readGrid));
       expect([...reads.values()].every((count) => count === 1)).toBe(true);
       expect(stage.readOps).toBe(reads.size);
+      expect(stage.decodedBytes).toBe(product(shape) * request.itemSize);
     }
   }
 }
@@ -184,9 +193,10 @@ describe("planRechunk: known cases", () => {
 });
 
 describe("planRechunk: properties over random shapes, chunks and memory", () => {
-  it("covers every target unit once, reads every source chunk once per stage and respects memory", () => {
+  it("covers every target unit once, reads every source chunk (once per stage unless in parts) and respects memory", () => {
     let planned = 0;
     let twoStage = 0;
+    let partial = 0;
     let refused = 0;
     for (let seed = 1; seed <= 400; seed++) {
       const rand = mulberry32(seed);
@@ -198,7 +208,9 @@ describe("planRechunk: properties over random shapes, chunks and memory", () => 
       const targetUnits = shape.map((n) => int(rand, 1, n + 3));
       const threads = int(rand, 1, 4);
       const maxMemBytes = threads * int(rand, 64, 4 * product(shape) * itemSize + 64);
-      const request: PlanRequest = { shape, itemSize, sourceChunks, targetUnits, maxMemBytes, threads };
+      // Half the sources decode in parts (blosc blocks, raw bytes) of a random size.
+      const granule = rand() < 0.5 ? { readGranuleBytes: itemSize * int(rand, 1, 64) } : {};
+      const request: PlanRequest = { shape, itemSize, sourceChunks, targetUnits, maxMemBytes, threads, ...granule };
       let plan: RechunkPlan;
       try {
         plan = planRechunk(request);
@@ -209,11 +221,13 @@ describe("planRechunk: properties over random shapes, chunks and memory", () => 
       }
       planned++;
       if (plan.stages.length === 2) twoStage++;
+      if (plan.stages[0]!.partialReads) partial++;
       checkPlan(request, plan);
     }
     // The sample exercises all three outcomes.
     expect(planned).toBeGreaterThan(200);
     expect(twoStage).toBeGreaterThan(10);
+    expect(partial).toBeGreaterThan(10);
     expect(refused).toBeGreaterThan(0);
   });
 

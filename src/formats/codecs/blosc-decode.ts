@@ -98,43 +98,76 @@ export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
 
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const out = new Uint8Array(nbytes);
-  const shuffled = (flags & FLAG_SHUFFLE) !== 0 && typesize > 1;
-  const scratch = shuffled ? new Uint8Array(blocksize) : null;
+  const scratch = isShuffled(header) ? new Uint8Array(blocksize) : null;
   const extents: Array<[number, number]> = [];
   for (let b = 0; b < blocks; b++) {
-    const blockStart = b * blocksize;
-    const size = Math.min(blocksize, nbytes - blockStart);
-    const target = out.subarray(blockStart, blockStart + size);
-    const streams = splitsInto(flags, typesize, size, size < blocksize);
-    if (size % streams !== 0) throw new Error(`blosc: block ${b} of ${size} bytes cannot split into ${streams} streams`);
-    const decoded = scratch ? scratch.subarray(0, size) : target;
-    let at = view.getInt32(HEADER_BYTES + 4 * b, true);
+    const at = view.getInt32(HEADER_BYTES + 4 * b, true);
     if (at < dataStart || at > cbytes) throw new Error(`blosc: block ${b} starts at byte ${at}, outside the frame's data (${dataStart}–${cbytes})`);
-    const blockAt = at;
-    const streamBytes = size / streams;
-    for (let s = 0; s < streams; s++) {
-      if (cbytes - at < 4) throw new Error(`blosc: block ${b} stream ${s} starts past the frame end`);
-      const compressed = view.getInt32(at, true);
-      at += 4;
-      if (compressed < 0 || compressed > cbytes - at) throw new Error(`blosc: block ${b} stream ${s} claims ${compressed} bytes, past the frame end`);
-      const source = frame.subarray(at, at + compressed);
-      const stream = decoded.subarray(s * streamBytes, (s + 1) * streamBytes);
-      if (compressed === streamBytes) {
-        stream.set(source);
-      } else {
-        try {
-          decodeLz4Block(source, stream);
-        } catch (error) {
-          throw new Error(`blosc: block ${b} stream ${s}: ${(error as Error).message}`);
-        }
-      }
-      at += compressed;
-    }
-    extents.push([blockAt, at]);
-    if (scratch) unshuffle(decoded, target, typesize);
+    const blockStart = b * blocksize;
+    const end = decodeBlock(header, b, frame, 0, at, out.subarray(blockStart, Math.min(nbytes, blockStart + blocksize)), scratch);
+    extents.push([at, end]);
   }
   checkBlocksTile(extents, dataStart, cbytes);
   return out;
+}
+
+/**
+ * Decode blocks `first`..`last` of a compressed (not memcpyed) frame whose header is `header` and
+ * whose block offsets are `starts`, given only `bytes`: the frame's bytes from offset `base` on,
+ * covering those blocks. Returns their decoded bytes, from block `first`'s first byte.
+ */
+export function decodeBloscBlocks(header: BloscHeader, starts: readonly number[], bytes: Uint8Array, base: number, first: number, last: number): Uint8Array {
+  const { nbytes, blocksize } = header;
+  const from = first * blocksize;
+  const out = new Uint8Array(Math.min(nbytes, (last + 1) * blocksize) - from);
+  const scratch = isShuffled(header) ? new Uint8Array(blocksize) : null;
+  for (let b = first; b <= last; b++) {
+    const blockStart = b * blocksize - from;
+    decodeBlock(header, b, bytes, base, starts[b]!, out.subarray(blockStart, Math.min(out.length, blockStart + blocksize)), scratch);
+  }
+  return out;
+}
+
+function isShuffled(header: BloscHeader): boolean {
+  return (header.flags & FLAG_SHUFFLE) !== 0 && header.typesize > 1;
+}
+
+/**
+ * Decode block `b` (its streams start at frame offset `at`) into `target`, which is the block's
+ * size. `bytes` holds the frame from offset `base` on; nothing is read outside it. Returns the
+ * frame offset where the block's data ends.
+ */
+function decodeBlock(header: BloscHeader, b: number, bytes: Uint8Array, base: number, at: number, target: Uint8Array, scratch: Uint8Array | null): number {
+  const { flags, typesize, blocksize } = header;
+  const end = base + bytes.length;
+  const size = target.length;
+  const streams = splitsInto(flags, typesize, size, size < blocksize);
+  if (size % streams !== 0) throw new Error(`blosc: block ${b} of ${size} bytes cannot split into ${streams} streams`);
+  if (at < base || at > end) throw new Error(`blosc: block ${b} starts at byte ${at}, outside the bytes read (${base}–${end})`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const decoded = scratch ? scratch.subarray(0, size) : target;
+  const streamBytes = size / streams;
+  let position = at;
+  for (let s = 0; s < streams; s++) {
+    if (end - position < 4) throw new Error(`blosc: block ${b} stream ${s} starts past the frame end`);
+    const compressed = view.getInt32(position - base, true);
+    position += 4;
+    if (compressed < 0 || compressed > end - position) throw new Error(`blosc: block ${b} stream ${s} claims ${compressed} bytes, past the frame end`);
+    const source = bytes.subarray(position - base, position - base + compressed);
+    const stream = decoded.subarray(s * streamBytes, (s + 1) * streamBytes);
+    if (compressed === streamBytes) {
+      stream.set(source);
+    } else {
+      try {
+        decodeLz4Block(source, stream);
+      } catch (error) {
+        throw new Error(`blosc: block ${b} stream ${s}: ${(error as Error).message}`);
+      }
+    }
+    position += compressed;
+  }
+  if (scratch) unshuffle(decoded, target, typesize);
+  return position;
 }
 
 /**

@@ -4,7 +4,8 @@
  * so a crash never leaves a torn file and writing the same bytes twice is harmless.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { renameSync, writeFileSync } from "node:fs";
+import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 
@@ -90,10 +91,12 @@ export async function sweepTemporaryFiles(dir: string): Promise<number> {
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string | readonly Uint8Array[]): Promise<void> {
   await ensureDir(path.dirname(file));
   const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}${TEMP_SUFFIX}`;
+  // Synchronous: small files written from worker threads, where a round trip through libuv's
+  // four shared I/O threads costs more than the write to the page cache.
   try {
-    if (typeof bytes === "string" || bytes instanceof Uint8Array) await writeFile(temp, bytes);
+    if (typeof bytes === "string" || bytes instanceof Uint8Array) writeFileSync(temp, bytes);
     else await writePieces(temp, bytes);
-    await rename(temp, file);
+    renameSync(temp, file);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => undefined);
     throw fromSystemError(err, file);

@@ -1,4 +1,4 @@
-import { constants as fsConstants } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { opendir, open as openFile, realpath, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import ZipFileStore from "@zarrita/storage/zip";
@@ -29,6 +29,11 @@ export interface StoreAccess {
   describeKey(key: string): string;
   /** The bytes of a file, or undefined when it does not exist. */
   readFile(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * A local file opened for positional reads (read parts of a chunk), undefined when it does not
+   * exist. Absent for stores whose files cannot be opened (zip entries, HTTP).
+   */
+  openFile?(key: string): Promise<ChunkFile | undefined>;
   /** Files and subdirectories of a directory; empty when it does not exist. */
   listDir(key: string): Promise<DirectoryListing>;
   /** Every name in a directory, files and subdirectories alike (symbolic links left out); empty when it is not a directory. */
@@ -56,6 +61,37 @@ export function joinKey(...parts: readonly string[]): string {
 export function isSafeKey(key: string): boolean {
   if (key === "") return true;
   return key.split("/").every((part) => part !== "" && part !== "." && part !== ".." && !part.includes("\0"));
+}
+
+/** An open store file, read synchronously at any offset. */
+export class ChunkFile {
+  readonly #fd: number;
+  readonly size: number;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+    this.size = fstatSync(fd).size;
+  }
+
+  /** `length` bytes from `offset`; fewer only when the file ends first. */
+  readAt(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.#fd, out, done, length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === length ? out : out.subarray(0, done);
+  }
+
+  readAll(): Uint8Array {
+    return readFileSync(this.#fd);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
 }
 
 /** Open flags that refuse a symbolic link as the last path component (ELOOP). */
@@ -121,8 +157,18 @@ class ConfinedDirectoryStore implements AsyncReadable {
     return real;
   }
 
-  /** Open the file behind `key` without following links out of the store; undefined when it does not exist. */
-  async #open(key: AbsolutePath): Promise<FileHandle | undefined> {
+  /**
+   * Open the file behind `key` without following links out of the store; undefined when it does
+   * not exist. Opening and reading are synchronous: a chunk read from the page cache takes
+   * microseconds, a round trip through libuv's four I/O threads (shared by every worker thread)
+   * took longer than the read itself.
+   */
+  async openFile(key: AbsolutePath): Promise<ChunkFile | undefined> {
+    const fd = await this.#open(key);
+    return fd === undefined ? undefined : new ChunkFile(fd);
+  }
+
+  async #open(key: AbsolutePath): Promise<number | undefined> {
     const relative = key.slice(1);
     if (relative === "") return undefined;
     if (!isSafeKey(relative)) throw new ChunkwiseError("MetadataError", `key "${relative}" leaves the store`, { path: this.#shown(relative) });
@@ -130,7 +176,7 @@ class ConfinedDirectoryStore implements AsyncReadable {
     const dir = await this.#realDirectory(slash < 0 ? "" : relative.slice(0, slash));
     if (dir === undefined) return undefined;
     try {
-      return await openFile(path.join(dir, relative.slice(slash + 1)), NO_FOLLOW);
+      return openSync(path.join(dir, relative.slice(slash + 1)), NO_FOLLOW);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -138,34 +184,30 @@ class ConfinedDirectoryStore implements AsyncReadable {
     }
     // The file is a symbolic link: follow it only when it stays inside the store.
     const target = await this.#resolveInside(relative);
-    return target === undefined ? undefined : openFile(target, "r");
+    return target === undefined ? undefined : openSync(target, "r");
   }
 
   async get(key: AbsolutePath): Promise<Uint8Array | undefined> {
-    const handle = await this.#open(key);
-    if (handle === undefined) return undefined;
+    const file = await this.openFile(key);
+    if (file === undefined) return undefined;
     try {
-      return await handle.readFile();
+      return file.readAll();
     } finally {
-      await handle.close();
+      file.close();
     }
   }
 
   async getRange(key: AbsolutePath, range: RangeQuery): Promise<Uint8Array | undefined> {
-    const handle = await this.#open(key);
-    if (handle === undefined) return undefined;
+    const file = await this.openFile(key);
+    if (file === undefined) return undefined;
     try {
       if ("suffixLength" in range) {
-        const { size } = await handle.stat();
-        const data = new Uint8Array(Math.min(range.suffixLength, size));
-        await handle.read(data, 0, data.length, size - data.length);
-        return data;
+        const length = Math.min(range.suffixLength, file.size);
+        return file.readAt(file.size - length, length);
       }
-      const data = new Uint8Array(range.length);
-      await handle.read(data, 0, range.length, range.offset);
-      return data;
+      return file.readAt(range.offset, Math.max(0, Math.min(range.length, file.size - range.offset)));
     } finally {
-      await handle.close();
+      file.close();
     }
   }
 }
@@ -189,6 +231,14 @@ export class DirectoryStoreAccess implements StoreAccess {
 
   describeKey(key: string): string {
     return key === "" ? this.location : path.join(this.location, ...key.split("/"));
+  }
+
+  async openFile(key: string): Promise<ChunkFile | undefined> {
+    try {
+      return await (this.store as ConfinedDirectoryStore).openFile(`/${key}`);
+    } catch (err) {
+      throw fromSystemError(err, this.describeKey(key));
+    }
   }
 
   #fsPath(key: string): string {

@@ -1,0 +1,123 @@
+/**
+ * Moving values between blocks held in memory, placed in array coordinates: the copy path of the
+ * rechunk executor and of partial chunk reads. Runs are copied with TypedArray.set over subarrays
+ * (no per-element JavaScript loop for numeric data); string and object data go element by element.
+ */
+import type { ArrayValues, Block, NumericArray } from "./dataset.js";
+
+/** A box of the array: [start, stop) along every axis. */
+export interface Region {
+  readonly start: readonly number[];
+  readonly stop: readonly number[];
+}
+
+const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** A block placed in the array: `origin` is the array coordinate of its first element. */
+export interface PlacedBlock {
+  readonly origin: readonly number[];
+  readonly shape: readonly number[];
+  readonly values: ArrayValues;
+  /**
+   * The block's element (C order) that values[0] holds, when `values` holds only a stretch of
+   * the block (a chunk decoded in part). Default 0: the whole block.
+   */
+  readonly first?: number;
+}
+
+export function isNumeric(values: ArrayValues): values is NumericArray {
+  return ArrayBuffer.isView(values);
+}
+
+/** An empty array of the same element type as `like`, holding `length` elements. */
+export function allocateLike(like: ArrayValues, length: number): ArrayValues {
+  if (isNumeric(like)) {
+    const ctor = like.constructor as new (length: number) => NumericArray;
+    return new ctor(length);
+  }
+  return new Array<unknown>(length);
+}
+
+const strides = (shape: readonly number[]): number[] => {
+  const out = new Array<number>(shape.length);
+  let stride = 1;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    out[axis] = stride;
+    stride *= shape[axis]!;
+  }
+  return out;
+};
+
+type SettableArray = { set(array: ArrayLike<number | bigint>, offset: number): void };
+
+/**
+ * Copy `region` (array coordinates) from `from` to `to`. Both blocks must contain the region.
+ * The two blocks must hold the same element type.
+ *
+ * Trailing axes that the region spans whole in both blocks are merged into one run, so a chunk
+ * that covers whole rows moves with a few large `set` calls; offsets advance by strides (no
+ * per-row index arithmetic over every axis).
+ */
+export function copyRegion(from: PlacedBlock, to: PlacedBlock, region: Region): void {
+  const ndim = region.start.length;
+  const extent = region.stop.map((s, axis) => s - region.start[axis]!);
+  if (extent.some((e) => e <= 0)) return;
+  if (ndim === 0) {
+    (to.values as unknown[])[0] = (from.values as unknown[])[0];
+    return;
+  }
+  // Merge trailing axes covered whole by the region in both blocks: the run grows across them.
+  let innerAxis = ndim - 1;
+  while (innerAxis > 0 && extent[innerAxis] === from.shape[innerAxis] && extent[innerAxis] === to.shape[innerAxis]) innerAxis--;
+  const fromStrides = strides(from.shape);
+  const toStrides = strides(to.shape);
+  const run = extent[innerAxis]! * fromStrides[innerAxis]!;
+  let fromOffset = -(from.first ?? 0);
+  let toOffset = -(to.first ?? 0);
+  for (let axis = 0; axis < ndim; axis++) {
+    fromOffset += (region.start[axis]! - from.origin[axis]!) * fromStrides[axis]!;
+    toOffset += (region.start[axis]! - to.origin[axis]!) * toStrides[axis]!;
+  }
+  const outer = innerAxis; // axes [0, innerAxis) are iterated row by row
+  const counter = new Array<number>(outer).fill(0);
+  const numeric = isNumeric(from.values) && isNumeric(to.values);
+  const source = from.values;
+  const target = to.values;
+  for (;;) {
+    if (numeric) {
+      (target as SettableArray).set((source as NumericArray).subarray(fromOffset, fromOffset + run) as ArrayLike<number | bigint>, toOffset);
+    } else {
+      for (let i = 0; i < run; i++) (target as unknown[])[toOffset + i] = (source as ArrayLike<unknown>)[fromOffset + i];
+    }
+    let axis = outer - 1;
+    for (; axis >= 0; axis--) {
+      fromOffset += fromStrides[axis]!;
+      toOffset += toStrides[axis]!;
+      if (++counter[axis]! < extent[axis]!) break;
+      fromOffset -= extent[axis]! * fromStrides[axis]!;
+      toOffset -= extent[axis]! * toStrides[axis]!;
+      counter[axis] = 0;
+    }
+    if (axis < 0) return;
+  }
+}
+
+/**
+ * The part of `from` covering `region`, as a block of its own (C order). With `into`, the values
+ * go into that array's first elements (it must be large enough and of the same element type) and
+ * the block views them: a caller cutting many units of one size reuses one buffer.
+ */
+export function extractRegion(from: PlacedBlock, region: Region, into?: ArrayValues): Block {
+  const shape = region.stop.map((s, axis) => s - region.start[axis]!);
+  const length = product(shape);
+  const values = into === undefined ? allocateLike(from.values, length) : prefix(into, length);
+  copyRegion(from, { origin: region.start, shape, values }, region);
+  return { shape, values };
+}
+
+/** The first `length` elements of `values`, as a view (numeric) or a fresh array of that length. */
+function prefix(values: ArrayValues, length: number): ArrayValues {
+  if (isNumeric(values)) return values.length === length ? values : values.subarray(0, length);
+  return values.length === length ? values : new Array<unknown>(length);
+}
+

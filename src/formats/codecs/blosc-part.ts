@@ -1,0 +1,89 @@
+/**
+ * Part of a blosc1 frame, decoded from a file without reading or decoding the rest: the header
+ * and block offsets, then only the blocks that hold the wanted byte range. Frames the TypeScript
+ * decoder handles qualify (lz4/lz4hc, memcpyed; see blosc-decode.ts); any other frame is left to
+ * the caller to decode whole (c-blosc in wasm).
+ */
+import { ChunkwiseError } from "../../errors.js";
+import type { ChunkFile } from "../zarr/store-access.js";
+import { type BloscHeader, bloscDecodesNatively, decodeBloscBlocks, readBloscHeader } from "./blosc-decode.js";
+
+const HEADER_BYTES = 16;
+const FLAG_MEMCPYED = 0x02;
+
+export interface BloscLayout {
+  readonly header: BloscHeader;
+  /** Size of the file the frame fills. */
+  readonly fileBytes: number;
+  /** Whether blosc-decode.ts decodes it (else it goes whole through c-blosc). */
+  readonly native: boolean;
+  /** Bytes decodable alone: a block (the whole frame when it is not native). */
+  readonly granuleBytes: number;
+}
+
+function corrupt(file: string, message: string): ChunkwiseError {
+  return new ChunkwiseError("IOError", `cannot decode chunk data (${message}): truncated or corrupt`, { path: file });
+}
+
+function readExactly(handle: ChunkFile, file: string, offset: number, length: number): Uint8Array {
+  const out = handle.readAt(offset, length);
+  if (out.length !== length) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${length} bytes at offset ${offset}`, { path: file });
+  return out;
+}
+
+/** The frame's header, checked against the file's size. */
+export function readBloscLayout(handle: ChunkFile, file: string): BloscLayout {
+  const size = handle.size;
+  if (size < HEADER_BYTES) throw corrupt(file, `blosc: ${size} bytes is shorter than a blosc header`);
+  const head = readExactly(handle, file, 0, HEADER_BYTES);
+  const header = readBloscHeader(head);
+  if (header.cbytes !== size) throw corrupt(file, `blosc: the frame header says ${header.cbytes} bytes, the chunk holds ${size}`);
+  const native = bloscDecodesNatively(head);
+  const granuleBytes = native && !(header.flags & FLAG_MEMCPYED) && header.blocksize > 0 ? Math.min(header.blocksize, header.nbytes) : header.nbytes;
+  return { header, fileBytes: size, native, granuleBytes: native && header.flags & FLAG_MEMCPYED ? 1 : granuleBytes };
+}
+
+/**
+ * Decoded bytes [lo, hi) of the frame filling the open file, whose decoded size must be
+ * `chunkBytes`. Reads the header, the block offsets and the compressed blocks that hold the
+ * range; decodes those blocks only. Null for a frame blosc-decode.ts does not decode.
+ */
+export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, lo: number, hi: number): Uint8Array | null {
+  const layout = readBloscLayout(handle, file);
+  const { header } = layout;
+  if (header.nbytes !== chunkBytes) throw corrupt(file, `blosc: the frame decodes to ${header.nbytes} bytes, a chunk holds ${chunkBytes}`);
+  if (!layout.native) return null;
+  if (header.flags & FLAG_MEMCPYED) {
+    if (header.cbytes !== header.nbytes + HEADER_BYTES) throw corrupt(file, `blosc: a memcpyed frame of ${header.cbytes} bytes cannot hold ${header.nbytes} bytes`);
+    return readExactly(handle, file, HEADER_BYTES + lo, hi - lo);
+  }
+  if (header.blocksize === 0 || header.blocksize > header.nbytes) throw corrupt(file, `blosc: block size ${header.blocksize} for ${header.nbytes} bytes`);
+  const blocks = Math.ceil(header.nbytes / header.blocksize);
+  const dataStart = HEADER_BYTES + 4 * blocks;
+  if (dataStart > header.cbytes) throw corrupt(file, `blosc: ${blocks} block offsets do not fit in a ${header.cbytes}-byte frame`);
+  const offsets = readExactly(handle, file, HEADER_BYTES, 4 * blocks);
+  const view = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
+  const starts = Array.from({ length: blocks }, (_, b) => view.getInt32(4 * b, true));
+  const firstBlock = Math.floor(lo / header.blocksize);
+  const lastBlock = Math.ceil(hi / header.blocksize) - 1;
+  // Blocks may be stored in any order (c-blosc compressing with threads): a block ends where the next stored one starts.
+  const sorted = [...new Set(starts)].sort((a, b) => a - b);
+  const endOf = (start: number): number => sorted.find((s) => s > start) ?? header.cbytes;
+  let from = Infinity;
+  let to = 0;
+  for (let b = firstBlock; b <= lastBlock; b++) {
+    const start = starts[b]!;
+    if (start < dataStart || start >= header.cbytes) throw corrupt(file, `blosc: block ${b} starts at byte ${start}, outside the frame's data (${dataStart}–${header.cbytes})`);
+    from = Math.min(from, start);
+    to = Math.max(to, endOf(start));
+  }
+  const data = readExactly(handle, file, from, to - from);
+  let decoded: Uint8Array;
+  try {
+    decoded = decodeBloscBlocks(header, starts, data, from, firstBlock, lastBlock);
+  } catch (err) {
+    throw corrupt(file, (err as Error).message);
+  }
+  const base = firstBlock * header.blocksize;
+  return decoded.subarray(lo - base, hi - base);
+}

@@ -1,0 +1,95 @@
+/**
+ * Reading part of a stored Zarr chunk without decoding all of it. A chunk stored uncompressed is
+ * read at the byte range its part spans; a blosc chunk is decoded only in the blosc blocks that
+ * range touches (blosc compresses, and shuffles, each block on its own). A rechunk whose tasks
+ * each need a strip of many source chunks then reads and decodes about the strip, not the
+ * chunks (see partialReads in src/rechunk/plan.ts).
+ *
+ * Only chunks whose stored bytes are the C-order values as this machine holds them qualify: not
+ * sharded, C order, a numeric dtype in little-endian (or one-byte) order, and no codec but the
+ * bytes codec and at most one blosc compressor. Everything else goes through zarrita, whole.
+ */
+import { ChunkwiseError } from "../../errors.js";
+import { type Region, copyRegion } from "../block-copy.js";
+import { bloscPart, readBloscLayout } from "../codecs/blosc-part.js";
+import type { Block, NumericArray } from "../dataset.js";
+import { typedArrayClasses } from "../typed-arrays.js";
+import type { ZarrArrayMetadata } from "./metadata.js";
+import type { ChunkFile } from "./store-access.js";
+
+export type PartialCodec = "raw" | "blosc";
+
+const BLOSC_NAMES = new Set(["blosc", "numcodecs.blosc"]);
+/** Granule of an uncompressed chunk: reads are rounded out to pages anyway. */
+const RAW_GRANULE_BYTES = 4096;
+
+type NumericArrayClass = new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => NumericArray;
+
+/** How this array's chunks can be read in part, or null when only whole. */
+export function partialCodecOf(meta: ZarrArrayMetadata): PartialCodec | null {
+  if (meta.shards !== null || meta.order !== "C" || meta.unreadableReason !== null) return null;
+  if (!(meta.dtype.name in typedArrayClasses) && meta.dtype.name !== "bool") return null;
+  if (meta.dtype.byteOrder === "big") return null;
+  const codecs = meta.codecs.filter((codec) => codec.name !== "bytes");
+  if (codecs.length === 0) return "raw";
+  return codecs.length === 1 && BLOSC_NAMES.has(codecs[0]!.name) ? "blosc" : null;
+}
+
+function elementClass(meta: ZarrArrayMetadata): NumericArrayClass {
+  const name = meta.dtype.name === "bool" ? "uint8" : meta.dtype.name;
+  return typedArrayClasses[name as keyof typeof typedArrayClasses] as unknown as NumericArrayClass;
+}
+
+/** Bytes of the smallest independently decodable piece of a chunk of this array, from one stored chunk (its blosc header). */
+export function granuleBytes(codec: PartialCodec, sample: ChunkFile | undefined, file: string): number | null {
+  if (codec === "raw") return RAW_GRANULE_BYTES;
+  if (sample === undefined) return null;
+  return readBloscLayout(sample, file).granuleBytes;
+}
+
+/**
+ * The part `part` (array coordinates, inside the chunk) of the chunk whose first element is at
+ * `chunkOrigin` and whose full stored shape is `meta.chunks`, read from the open chunk file.
+ * `file` names the chunk in errors. Null when this chunk cannot be decoded in part after all (a
+ * blosc frame of a compressor only c-blosc decodes): the caller decodes it whole.
+ */
+export function readChunkPart(handle: ChunkFile, file: string, codec: PartialCodec, meta: ZarrArrayMetadata, chunkOrigin: readonly number[], part: Region): Block | null {
+  const itemSize = meta.dtype.itemSize;
+  const chunkShape = meta.chunks;
+  const chunkElements = chunkShape.reduce((a, b) => a * b, 1);
+  // The C-order stretch [firstElement, lastElement] of the chunk that holds the part.
+  let firstElement = 0;
+  let lastElement = 0;
+  let stride = 1;
+  for (let axis = chunkShape.length - 1; axis >= 0; axis--) {
+    firstElement += (part.start[axis]! - chunkOrigin[axis]!) * stride;
+    lastElement += (part.stop[axis]! - 1 - chunkOrigin[axis]!) * stride;
+    stride *= chunkShape[axis]!;
+  }
+  const lo = firstElement * itemSize;
+  const hi = (lastElement + 1) * itemSize;
+  const stretch =
+    codec === "raw" ? readRawStretch(handle, file, chunkElements * itemSize, lo, hi) : bloscPart(handle, file, chunkElements * itemSize, lo, hi);
+  if (stretch === null) return null;
+  const Values = elementClass(meta);
+  const from = {
+    origin: chunkOrigin,
+    shape: chunkShape,
+    values: new Values(stretch.buffer as ArrayBuffer, stretch.byteOffset, stretch.byteLength / itemSize),
+    first: firstElement,
+  };
+  const shape = part.stop.map((s, axis) => s - part.start[axis]!);
+  const values = new (Values as unknown as new (length: number) => NumericArray)(shape.reduce((a, b) => a * b, 1));
+  copyRegion(from, { origin: part.start, shape, values }, part);
+  return { shape, values };
+}
+
+function readRawStretch(handle: ChunkFile, file: string, chunkBytes: number, lo: number, hi: number): Uint8Array {
+  const size = handle.size;
+  if (size !== chunkBytes) {
+    throw new ChunkwiseError(size < chunkBytes ? "TruncatedError" : "IOError", `${size < chunkBytes ? "truncated" : "corrupt"} chunk: it holds ${size} bytes, an uncompressed chunk ${chunkBytes}`, { path: file });
+  }
+  const out = handle.readAt(lo, hi - lo);
+  if (out.length !== hi - lo) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${hi - lo} bytes at offset ${lo}`, { path: file });
+  return out;
+}
