@@ -26,7 +26,7 @@ function python(script, ...argv) {
 
 const GENERATE = `
 import sys, numpy as np, zarr, numcodecs, netCDF4
-nt, zpath, ncpath = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+nt, zpath, ncpath, rawpath = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 rng = np.random.default_rng(0)
 lat = np.linspace(-90, 90, ${LAT}, dtype="f4")[:, None]
 lon = np.linspace(0, 360, ${LON}, endpoint=False, dtype="f4")[None, :]
@@ -34,12 +34,15 @@ base = (288 - 30 * np.abs(np.sin(np.radians(lat))) + 2 * np.cos(np.radians(lon))
 z = zarr.open(zpath, mode="w", shape=(nt, ${LAT}, ${LON}), chunks=(1, ${LAT}, ${LON}), dtype="f4",
               compressor=numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE))
 z.attrs["_ARRAY_DIMENSIONS"] = ["time", "lat", "lon"]
+raw = zarr.open(rawpath, mode="w", shape=(nt, ${LAT}, ${LON}), chunks=(1, ${LAT}, ${LON}), dtype="f4", compressor=None)
+raw.attrs["_ARRAY_DIMENSIONS"] = ["time", "lat", "lon"]
 nc = netCDF4.Dataset(ncpath, "w", format="NETCDF4")
 nc.createDimension("time", nt); nc.createDimension("lat", ${LAT}); nc.createDimension("lon", ${LON})
 v = nc.createVariable("tas", "f4", ("time", "lat", "lon"), zlib=True, complevel=1, shuffle=True, chunksizes=(1, ${LAT}, ${LON}))
 for t in range(nt):
     field = base + 5 * np.sin(2 * np.pi * t / 365) + rng.normal(0, 0.5, base.shape).astype("f4")
     z[t] = field
+    raw[t] = field
     v[t] = field
 nc.close()
 `;
@@ -100,17 +103,24 @@ export async function run({ root, cache, args }) {
   mkdirSync(dir, { recursive: true });
   const zsrc = path.join(dir, "src.zarr");
   const ncsrc = path.join(dir, "src.nc");
-  if (!existsSync(path.join(dir, ".complete"))) {
-    console.log(`  generating float32 (${nt}, ${LAT}, ${LON}) = ${((nt * LAT * LON * 4) / 2 ** 30).toFixed(2)} GiB as Zarr v2 (blosc lz4+shuffle) and netCDF-4 (shuffle+deflate 1) …`);
-    python(GENERATE, String(nt), zsrc, ncsrc);
-    execFileSync("touch", [path.join(dir, ".complete")]);
+  const rawsrc = path.join(dir, "src-raw.zarr");
+  if (!existsSync(path.join(dir, ".complete-2"))) {
+    console.log(`  generating float32 (${nt}, ${LAT}, ${LON}) = ${((nt * LAT * LON * 4) / 2 ** 30).toFixed(2)} GiB as Zarr v2 (blosc lz4+shuffle, and uncompressed) and netCDF-4 (shuffle+deflate 1) …`);
+    python(GENERATE, String(nt), zsrc, ncsrc, rawsrc);
+    execFileSync("touch", [path.join(dir, ".complete-2")]);
   }
   const logicalMiB = (nt * LAT * LON * 4) / 2 ** 20;
   const chunkSpec = `time=${nt},lat=${target},lon=${target}`;
+  const narrow = 10;
+  const narrowSpec = `time=${nt},lat=${narrow},lon=${narrow}`;
   const cli = path.join(root, "bin", "run.js");
   const runs = [
-    { name: "cp -r + sync (I/O floor)", input: "lz4", need: () => true, out: "floor.zarr", cmd: () => ["cp", ["-r", zsrc, path.join(dir, "floor.zarr")]], check: false },
+    { name: "cp -r + sync (I/O floor)", input: "lz4", need: () => true, out: "floor.zarr", cmd: (o) => ["cp", ["-r", zsrc, o]], check: false },
     { name: "chunkwise rechunk, Zarr v2 lz4", input: "lz4", need: () => true, out: "cw.zarr", cmd: (o) => [process.execPath, [cli, "rechunk", zsrc, o, "--chunks", chunkSpec, "--max-mem", maxMem, "--verify", "none", "--json"]] },
+    {
+      name: `chunkwise rechunk, Zarr v2 lz4, (${nt}, ${narrow}, ${narrow})`, input: "lz4-narrow", need: () => true, out: "cw-narrow.zarr",
+      cmd: (o) => [process.execPath, [cli, "rechunk", zsrc, o, "--chunks", narrowSpec, "--max-mem", maxMem, "--verify", "none", "--json"]],
+    },
     {
       name: "Dask da.from_zarr.rechunk.to_zarr", input: "lz4", need: () => hasPython("dask.array") || "apt-get install -y python3-dask", out: "dask.zarr",
       cmd: (o) => [PY, ["-c", `import dask.array as da, sys; da.from_zarr(sys.argv[1]).rechunk((${nt}, ${target}, ${target})).to_zarr(sys.argv[2])`, zsrc, o]],
@@ -118,6 +128,12 @@ export async function run({ root, cache, args }) {
     { name: "chunkwise rechunk, netCDF-4 deflate → HDF5", input: "deflate", need: () => true, out: "cw.nc", cmd: (o) => [process.execPath, [cli, "rechunk", ncsrc, o, "--chunks", chunkSpec, "--max-mem", maxMem, "--verify", "none", "--json"]] },
     { name: "ncks -4 --cnk_dmn", input: "deflate", need: () => has("ncks") || "apt-get install -y nco", out: "ncks.nc", cmd: (o) => ["ncks", ["-O", "-4", "--cnk_dmn", `time,${nt}`, "--cnk_dmn", `lat,${target}`, "--cnk_dmn", `lon,${target}`, ncsrc, o]] },
     { name: "nccopy -c", input: "deflate", need: () => has("nccopy") || "apt-get install -y netcdf-bin", out: "nccopy.nc", cmd: (o) => ["nccopy", ["-c", `time/${nt},lat/${target},lon/${target}`, ncsrc, o]] },
+    { name: "cp -r + sync (I/O floor), uncompressed", input: "raw", need: () => true, out: "floor-raw.zarr", cmd: (o) => ["cp", ["-r", rawsrc, o]], check: false },
+    { name: "chunkwise rechunk, Zarr v2 uncompressed", input: "raw", need: () => true, out: "cw-raw.zarr", cmd: (o) => [process.execPath, [cli, "rechunk", rawsrc, o, "--chunks", chunkSpec, "--max-mem", maxMem, "--verify", "none", "--json"]] },
+    {
+      name: "Dask, uncompressed", input: "raw", need: () => hasPython("dask.array") || "apt-get install -y python3-dask", out: "dask-raw.zarr",
+      cmd: (o) => [PY, ["-c", `import dask.array as da, sys; da.from_zarr(sys.argv[1]).rechunk((${nt}, ${target}, ${target})).to_zarr(sys.argv[2], compressor=None)`, rawsrc, o]],
+    },
     { name: "h5repack -l CHUNK", input: "deflate", need: () => has("h5repack") || "apt-get install -y hdf5-tools", out: "h5repack.nc", cmd: (o) => ["h5repack", ["-l", `tas:CHUNK=${nt}x${target}x${target}`, ncsrc, o]] },
   ];
   if (!existsSync("/usr/bin/time")) {
@@ -139,15 +155,15 @@ export async function run({ root, cache, args }) {
     const failure = t.output.split("\n").find((line) => /^(chunkwise:|Traceback|Error|ERROR)/.test(line.trim())) ?? t.output.trim().split("\n").slice(-3).join(" | ");
     let verdict = t.ok ? "ok" : `FAILED: ${failure}`;
     if (t.ok && r.check !== false) {
-      const src = r.input === "lz4" ? zsrc : ncsrc;
+      const src = { lz4: zsrc, "lz4-narrow": zsrc, raw: rawsrc, deflate: ncsrc }[r.input];
       const check = spawnSync(PY, ["-c", COMPARE, src, out], { encoding: "utf8" });
       verdict = check.status === 0 ? `equal, chunks ${check.stdout.trim().replace(/^OK /, "")}` : `WRONG OUTPUT: ${(check.stdout + check.stderr).trim().split("\n").at(-1)}`;
     }
     console.log(`${t.seconds.toFixed(2)} s, ${t.rssMiB.toFixed(0)} MiB, ${verdict}`);
     rows.push({ ...r, ...t, verdict });
-    if (r.out !== "cw.zarr" && r.out !== "cw.nc") rmSync(out, { recursive: true, force: true });
+    if (!r.out.startsWith("cw")) rmSync(out, { recursive: true, force: true });
   }
-  const byInput = (input) => rows.find((r) => r.input === input && r.name.startsWith("chunkwise"));
+  const byInput = (input) => rows.find((r) => r.input === (input === "lz4-narrow" ? "lz4" : input) && r.name.startsWith("chunkwise"));
   console.log(`\n  float32 (${nt}, ${LAT}, ${LON}), ${logicalMiB.toFixed(0)} MiB logical, (1, ${LAT}, ${LON}) → (${nt}, ${target}, ${target}); chunkwise --max-mem ${maxMem}`);
   console.log("  | tool | input | wall s | MiB/s (logical) | peak RSS MiB | chunkwise speed-up | output |");
   console.log("  |---|---|---:|---:|---:|---:|---|");
@@ -156,4 +172,21 @@ export async function run({ root, cache, args }) {
     const ratio = ref && ref.ok && r.ok ? (r.seconds / ref.seconds).toFixed(2) + "×" : "-";
     console.log(`  | ${r.name} | ${r.input} | ${r.seconds.toFixed(2)} | ${(logicalMiB / r.seconds).toFixed(0)} | ${r.rssMiB.toFixed(0)} | ${ratio} | ${r.verdict} |`);
   }
+  // The targets of issue 6, as ratios within this one run.
+  const row = (prefix) => rows.find((r) => r.name.startsWith(prefix) && r.ok);
+  const check = (label, value, goal, better) => {
+    if (value === null) return console.log(`  ${label}: not measured`);
+    const met = better === "higher" ? value >= goal : value <= goal;
+    console.log(`  ${label}: ${value.toFixed(2)} (${better === "higher" ? "≥" : "≤"} ${goal}) ${met ? "met" : "NOT met"}`);
+  };
+  const ratio = (a, b) => (a && b ? a.seconds / b.seconds : null);
+  const cw = row("chunkwise rechunk, Zarr v2 lz4");
+  const cwNc = row("chunkwise rechunk, netCDF-4");
+  console.log("\n  targets:");
+  check("speed-up over Dask (lz4 Zarr)", ratio(row("Dask da.from_zarr"), cw), 1.5, "higher");
+  check("speed-up over ncks (deflate → netCDF-4)", ratio(row("ncks"), cwNc), 1.0, "higher");
+  check("speed-up over nccopy (deflate → netCDF-4)", ratio(row("nccopy"), cwNc), 1.0, "higher");
+  check(`chunkwise peak RSS MiB at --max-mem ${maxMem} (worst run)`, Math.max(...rows.filter((r) => r.name.startsWith("chunkwise")).map((r) => r.rssMiB)), 400, "lower");
+  check(`(${nt}, ${narrow}, ${narrow}) time over (${nt}, ${target}, ${target}) time`, ratio(row(`chunkwise rechunk, Zarr v2 lz4, (`), cw), 2, "lower");
+  check("uncompressed time over the cp floor", ratio(row("chunkwise rechunk, Zarr v2 uncompressed"), row("cp -r + sync (I/O floor), uncompressed")), 2, "lower");
 }

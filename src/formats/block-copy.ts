@@ -3,7 +3,7 @@
  * rechunk executor and of partial chunk reads. Runs are copied with TypedArray.set over subarrays
  * (no per-element JavaScript loop for numeric data); string and object data go element by element.
  */
-import type { ArrayValues, Block, NumericArray } from "./dataset.js";
+import type { ArrayValues, NumericArray } from "./dataset.js";
 
 /** A box of the array: [start, stop) along every axis. */
 export interface Region {
@@ -103,16 +103,18 @@ export function copyRegion(from: PlacedBlock, to: PlacedBlock, region: Region): 
 }
 
 /**
- * The part of `from` covering `region`, as a block of its own (C order). With `into`, the values
- * go into that array's first elements (it must be large enough and of the same element type) and
- * the block views them: a caller cutting many units of one size reuses one buffer.
+ * The part of `from` covering `region`, as a block of its own (C order) placed at region.start.
+ * With `into`, the values go into that array's first elements (it must be large enough and of the
+ * same element type) and the block views them: a caller cutting many units of one size reuses one
+ * buffer.
  */
-export function extractRegion(from: PlacedBlock, region: Region, into?: ArrayValues): Block {
+export function extractRegion(from: PlacedBlock, region: Region, into?: ArrayValues): PlacedBlock {
   const shape = region.stop.map((s, axis) => s - region.start[axis]!);
   const length = product(shape);
   const values = into === undefined ? allocateLike(from.values, length) : prefix(into, length);
-  copyRegion(from, { origin: region.start, shape, values }, region);
-  return { shape, values };
+  const placed = { origin: region.start, shape, values };
+  copyRegion(from, placed, region);
+  return placed;
 }
 
 /** The first `length` elements of `values`, as a view (numeric) or a fresh array of that length. */

@@ -84,8 +84,8 @@ export type NumericArray =
 /** Decoded values, C order. Numeric and bool data come as typed arrays (bool as Uint8Array); strings and objects as plain arrays. */
 export type ArrayValues = NumericArray | unknown[];
 
-export type { Region } from "./block-copy.js";
-import type { Region } from "./block-copy.js";
+export type { PlacedBlock, Region } from "./block-copy.js";
+import type { PlacedBlock, Region } from "./block-copy.js";
 
 export interface Block {
   readonly shape: readonly number[];
@@ -111,10 +111,12 @@ export interface Dataset {
   /** The region [start, stop) along every axis, decoded, C order. */
   readRegion(arrayPath: string, start: readonly number[], stop: readonly number[]): Promise<Block>;
   /**
-   * The part `part` (array coordinates, inside the chunk) of one storage chunk, decoded, C order.
-   * Where the format allows, only the pieces of the chunk the part spans are read and decoded.
+   * Values of one storage chunk that include the part `part` (array coordinates, inside the
+   * chunk), placed in the array: exactly the part, the whole chunk, or a C-order stretch of the
+   * chunk (`first` set) — copy only `part` out of it. Where the format allows, only the pieces of
+   * the chunk the part spans are read and decoded.
    */
-  readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<Block>;
+  readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<PlacedBlock>;
   /**
    * Bytes of the smallest piece of a chunk readChunkPart decodes alone (a blosc block; a page of
    * an uncompressed chunk); null when chunks are only ever decoded whole.

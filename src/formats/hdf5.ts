@@ -10,7 +10,7 @@ import { open as openFile, type FileHandle } from "node:fs/promises";
 import type { Metadata } from "h5wasm/node";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
-import type { ArrayDescription, ArrayValues, Block, Dataset, DatasetFormat, GroupDescription, Region } from "./dataset.js";
+import type { ArrayDescription, ArrayValues, Block, Dataset, DatasetFormat, GroupDescription, PlacedBlock, Region } from "./dataset.js";
 import { filterToCodec, unsupportedFilterReason, type Hdf5Filter } from "./hdf5/filters.js";
 import { readObjectLayout, type ObjectLayout } from "./hdf5/layout.js";
 import { h5, hdf5Reasons, loadH5wasm, type H5Module } from "./hdf5/module.js";
@@ -181,8 +181,9 @@ class Hdf5Dataset implements Dataset {
   }
 
   /** HDF5 decodes a chunk only whole (its filters work on whole chunks): the part is read as a region. */
-  async readChunkPart(arrayPath: string, _chunkCoords: readonly number[], part: Region): Promise<Block> {
-    return this.readRegion(arrayPath, part.start, part.stop);
+  async readChunkPart(arrayPath: string, _chunkCoords: readonly number[], part: Region): Promise<PlacedBlock> {
+    const block = await this.readRegion(arrayPath, part.start, part.stop);
+    return { origin: part.start, shape: block.shape, values: block.values };
   }
 
   async readGranuleBytes(): Promise<number | null> {

@@ -23,7 +23,7 @@ import { HttpStoreAccess } from "./zarr/http-store-access.js";
 import { DirectoryStoreAccess, isSafeKey, joinKey, shortMessage, ZipStoreAccess, type StoreAccess } from "./zarr/store-access.js";
 import { allocateValues, asIndexable, copyBox, toCOrder, type ZarritaData } from "./zarr/values.js";
 import { granuleBytes, partialCodecOf, readChunkPart } from "./zarr/partial-chunk.js";
-import { extractRegion, type Region } from "./block-copy.js";
+import type { PlacedBlock, Region } from "./block-copy.js";
 import type { ChunkFile } from "./zarr/store-access.js";
 
 /** Arrays whose chunk files are listed at once: many small arrays list fast, few big ones do not start too many stat workers. */
@@ -310,7 +310,7 @@ class ZarrDataset implements Dataset {
     return undefined;
   }
 
-  async readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<Block> {
+  async readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<PlacedBlock> {
     const node = await this.#arrayNode(arrayPath);
     const meta = node.metadata;
     const codec = partialCodecOf(meta);
@@ -326,7 +326,7 @@ class ZarrDataset implements Dataset {
     }
     // Unwritten (fill), or not readable in part: decode it whole.
     const chunk = await this.readChunk(arrayPath, chunkCoords);
-    return extractRegion({ origin, shape: chunk.shape, values: chunk.values }, part);
+    return { origin, shape: chunk.shape, values: chunk.values };
   }
 
   async readRegion(arrayPath: string, start: readonly number[], stop: readonly number[]): Promise<Block> {

@@ -84,8 +84,7 @@ export async function readDatasetPieces(input: DatasetInput, shape: readonly num
     for (const cell of cells) {
       if (input.partial) {
         const part = intersection({ origin: cell.start, shape: cell.stop.map((s, axis) => s - cell.start[axis]!), values: [] }, region);
-        const block = await dataset.readChunkPart(array, cell.coords, part);
-        list.push({ origin: part.start, shape: block.shape, values: block.values });
+        list.push(await dataset.readChunkPart(array, cell.coords, part));
       } else {
         const block = await dataset.readChunk(array, cell.coords);
         list.push({ origin: cell.start, shape: block.shape, values: block.values });

@@ -10,9 +10,9 @@
  * bytes codec and at most one blosc compressor. Everything else goes through zarrita, whole.
  */
 import { ChunkwiseError } from "../../errors.js";
-import { type Region, copyRegion } from "../block-copy.js";
+import { type PlacedBlock, type Region, extractRegion } from "../block-copy.js";
 import { bloscPart, readBloscLayout } from "../codecs/blosc-part.js";
-import type { Block, NumericArray } from "../dataset.js";
+import type { NumericArray } from "../dataset.js";
 import { typedArrayClasses } from "../typed-arrays.js";
 import type { ZarrArrayMetadata } from "./metadata.js";
 import type { ChunkFile } from "./store-access.js";
@@ -20,6 +20,8 @@ import type { ChunkFile } from "./store-access.js";
 export type PartialCodec = "raw" | "blosc";
 
 const BLOSC_NAMES = new Set(["blosc", "numcodecs.blosc"]);
+/** A stretch kept as it is holds at most this many times the part's values (see readChunkPart). */
+const MAX_STRETCH_OVER_PART = 1.5;
 /** Granule of an uncompressed chunk: reads are rounded out to pages anyway. */
 const RAW_GRANULE_BYTES = 4096;
 
@@ -48,12 +50,13 @@ export function granuleBytes(codec: PartialCodec, sample: ChunkFile | undefined,
 }
 
 /**
- * The part `part` (array coordinates, inside the chunk) of the chunk whose first element is at
- * `chunkOrigin` and whose full stored shape is `meta.chunks`, read from the open chunk file.
+ * The C-order stretch of the chunk (first element at `chunkOrigin`, full stored shape
+ * `meta.chunks`) that holds the part `part` (array coordinates, inside the chunk), read from the
+ * open chunk file, as a placed block whose `first` says where the stretch starts.
  * `file` names the chunk in errors. Null when this chunk cannot be decoded in part after all (a
  * blosc frame of a compressor only c-blosc decodes): the caller decodes it whole.
  */
-export function readChunkPart(handle: ChunkFile, file: string, codec: PartialCodec, meta: ZarrArrayMetadata, chunkOrigin: readonly number[], part: Region): Block | null {
+export function readChunkPart(handle: ChunkFile, file: string, codec: PartialCodec, meta: ZarrArrayMetadata, chunkOrigin: readonly number[], part: Region): PlacedBlock | null {
   const itemSize = meta.dtype.itemSize;
   const chunkShape = meta.chunks;
   const chunkElements = chunkShape.reduce((a, b) => a * b, 1);
@@ -72,16 +75,19 @@ export function readChunkPart(handle: ChunkFile, file: string, codec: PartialCod
     codec === "raw" ? readRawStretch(handle, file, chunkElements * itemSize, lo, hi) : bloscPart(handle, file, chunkElements * itemSize, lo, hi);
   if (stretch === null) return null;
   const Values = elementClass(meta);
-  const from = {
+  // Values of other types must start at a multiple of their size: copy the rare misaligned stretch.
+  const aligned = stretch.byteOffset % itemSize === 0 ? stretch : stretch.slice();
+  const placed: PlacedBlock = {
     origin: chunkOrigin,
     shape: chunkShape,
-    values: new Values(stretch.buffer as ArrayBuffer, stretch.byteOffset, stretch.byteLength / itemSize),
+    values: new Values(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / itemSize),
     first: firstElement,
   };
-  const shape = part.stop.map((s, axis) => s - part.start[axis]!);
-  const values = new (Values as unknown as new (length: number) => NumericArray)(shape.reduce((a, b) => a * b, 1));
-  copyRegion(from, { origin: part.start, shape, values }, part);
-  return { shape, values };
+  // A stretch much larger than the part (whole blosc blocks around a thin strip) would hold that
+  // much more memory for the whole task: keep only the part then.
+  const partShape = part.stop.map((s, axis) => s - part.start[axis]!);
+  const partElements = partShape.reduce((a, b) => a * b, 1);
+  return placed.values.length > MAX_STRETCH_OVER_PART * partElements ? extractRegion(placed, part) : placed;
 }
 
 function readRawStretch(handle: ChunkFile, file: string, chunkBytes: number, lo: number, hi: number): Uint8Array {
