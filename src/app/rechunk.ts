@@ -28,7 +28,7 @@ import { Journal, type JournalState, isTaskDone } from "../rechunk/journal.js";
 import { type Partition, jobShares, missingWork, partitionLabel, shareSelector, stageOneDependencies } from "../rechunk/partition.js";
 import { acquireInit, releaseInit, waitForJob, writePartitionRecord } from "../rechunk/partition-state.js";
 import { chooseOutputFormat, stateDirectory } from "../rechunk/output.js";
-import { type RechunkPlan, planRechunk } from "../rechunk/plan.js";
+import { type RechunkPlan, planRechunk, planWarnings } from "../rechunk/plan.js";
 import { type ChunkSpec, parseChunkSpec, parseCodecChoice, resolveChunkSpec, specApplies } from "../rechunk/spec.js";
 import { type VerifyMode, type VerifySummary, verifyOutput } from "../rechunk/verify.js";
 
@@ -375,6 +375,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     const granules = new Map<string, number | null>();
     for (const array of arrays) granules.set(array.path, array.chunks === null ? null : await dataset.readGranuleBytes(array.path));
     decided = decide(arrays, request, autoChunks, granules, maxMemBytes, threads, format);
+    skippedWarnings = [...skippedWarnings, ...decided.flatMap((d) => (d.decision.rechunked ? planWarnings(d.decision.path, d.decision.plan) : []))];
   } finally {
     await dataset.close();
   }
