@@ -28,6 +28,8 @@ export interface Compressor {
   /** blosc clevel, zstd level, gzip/zlib level, lz4 acceleration. */
   readonly level: number;
   readonly blosc?: BloscSettings;
+  /** HDF5 only: the shuffle filter before deflate. */
+  readonly shuffle?: boolean;
 }
 
 export interface CompressorDecision {
