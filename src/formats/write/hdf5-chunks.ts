@@ -31,11 +31,17 @@ export interface DirectChunks {
   /** The HDF5 chunk shape (each axis at most the shape). */
   readonly chunks: readonly number[];
   readonly itemSize: number;
+  /**
+   * The chunks were shuffled before deflate: the dataset was created with deflate alone and 7
+   * client values, a pipeline message this replaces, same size, by shuffle + deflate.
+   */
+  readonly shuffle: boolean;
   /** Every chunk of the grid in C order: its stored (filtered) bytes. */
   readonly stored: AsyncIterable<Uint8Array>;
 }
 
 const MSG_LAYOUT = 0x0008;
+const MSG_FILTER_PIPELINE = 0x000b;
 const UNDEFINED_ADDRESS = 0xffffffffffffffffn;
 const DEFAULT_CHUNK_K = 32;
 const NODE_HEADER = 24; // "TREE", type, level, entries used, left and right sibling (8-byte addresses)
@@ -55,14 +61,15 @@ export async function writeDirectChunks(file: string, datasets: readonly DirectC
     const k = await chunkBtreeK(handle, superblock);
     const tail = new Appender(handle, Math.max(size, superblock.eofAddress));
     for (const dataset of datasets) {
-      const layout = layoutMessage(file, handle, superblock, dataset);
+      const messages = headerMessages(file, handle, superblock, dataset);
+      const layout = layoutMessage(file, messages, dataset);
+      if (dataset.shuffle) await writeAt(handle, ...shufflePipeline(file, messages, dataset));
       const root = await appendChunksAndIndex(tail, dataset, k, file);
       await tail.flush();
       await writeAt(handle, layout.address + 3, u64(root));
     }
     await tail.flush();
     await writeAt(handle, eofField(superblock), u64(tail.end));
-    await handle.sync();
   } finally {
     await handle.close();
   }
@@ -85,13 +92,15 @@ function eofField(superblock: Superblock): number {
   return (superblock.version === 0 ? 24 : 28) + 2 * superblock.sizeOfOffsets;
 }
 
-function layoutMessage(file: string, handle: FileHandle, superblock: Superblock, dataset: DirectChunks): LocatedMessage {
-  let messages: LocatedMessage[];
+function headerMessages(file: string, handle: FileHandle, superblock: Superblock, dataset: DirectChunks): LocatedMessage[] {
   try {
-    messages = objectHeaderMessages(handle.fd, superblock, dataset.headerAddress);
+    return objectHeaderMessages(handle.fd, superblock, dataset.headerAddress);
   } catch (err) {
     throw unexpected(file, `the object header of ${dataset.path} cannot be read (${(err as Error).message})`);
   }
+}
+
+function layoutMessage(file: string, messages: readonly LocatedMessage[], dataset: DirectChunks): LocatedMessage {
   const layout = messages.find((m) => m.type === MSG_LAYOUT);
   const rank = dataset.shape.length;
   if (!layout || layout.headerVersion !== 1) throw unexpected(file, `${dataset.path} has ${layout ? "a version-2 object header" : "no data layout message"}`);
@@ -104,6 +113,32 @@ function layoutMessage(file: string, handle: FileHandle, superblock: Superblock,
   const expected = [...dataset.chunks, dataset.itemSize];
   if (!dims.every((d, axis) => d === expected[axis])) throw unexpected(file, `${dataset.path} has chunk dimensions [${dims.join(", ")}], expected [${expected.join(", ")}]`);
   return layout;
+}
+
+/**
+ * The filter pipeline message (§IV.A.2.l, version 1: names padded to 8 bytes, client values padded
+ * to an even count) rewritten in place as shuffle (optional, as H5Pset_shuffle adds it; one client
+ * value, the element size, as its set_local callback stores) then deflate (its flags and level kept).
+ */
+function shufflePipeline(file: string, messages: readonly LocatedMessage[], dataset: DirectChunks): [number, Buffer] {
+  const pipeline = messages.find((m) => m.type === MSG_FILTER_PIPELINE);
+  const old = pipeline?.data;
+  const deflateWithSeven = old !== undefined && old.length === 56 && old[0] === 1 && old[1] === 1 && old.readUInt16LE(8) === 1 && old.readUInt16LE(10) === 8 && old.readUInt16LE(14) === 7;
+  if (!pipeline || pipeline.headerVersion !== 1 || !deflateWithSeven) throw unexpected(file, `${dataset.path} does not have the deflate pipeline message shuffle replaces`);
+  const bytes = Buffer.alloc(56);
+  bytes[0] = 1; // version
+  bytes[1] = 2; // filters
+  const filter = (at: number, id: number, flags: number, name: string, value: number): void => {
+    bytes.writeUInt16LE(id, at);
+    bytes.writeUInt16LE(8, at + 2); // name length, NUL and padding included
+    bytes.writeUInt16LE(flags, at + 4);
+    bytes.writeUInt16LE(1, at + 6); // client values
+    bytes.write(name, at + 8, "latin1");
+    bytes.writeUInt32LE(value, at + 16); // then 4 bytes of padding
+  };
+  filter(8, 2, 1, "shuffle", dataset.itemSize);
+  filter(32, 1, old.readUInt16LE(12), "deflate", old.readUInt32LE(24));
+  return [pipeline.address, bytes];
 }
 
 /** Buffered appends at the end of the file; `end` is where the next byte goes. */

@@ -172,8 +172,10 @@ class MetadataFile {
       this.h5call(spec.path, () => parent.create_dataset({ name, data: values as never, shape: [...spec.shape], dtype }));
       return false;
     }
-    const chunks = [...hdf5ChunkEncoding(spec.shape, spec.chunks, array.compressor).chunks];
-    const compressor = array.compressor;
+    const encoding = hdf5ChunkEncoding(spec, array.compressor);
+    // With shuffle, deflate gets 7 client values: its pipeline message then has exactly the size of
+    // shuffle + deflate, which hdf5-chunks.ts writes in its place (h5wasm sets one filter only).
+    const filter = encoding.deflate === null ? {} : { compression: 1, compression_opts: encoding.shuffle ? [encoding.deflate, 0, 0, 0, 0, 0, 0] : [encoding.deflate] };
     // A zero extent, then resized: h5wasm's create call would write the whole extent from memory.
     this.h5call(spec.path, () => {
       parent.create_dataset({
@@ -181,9 +183,9 @@ class MetadataFile {
         data: new constructor(0) as never,
         shape: spec.shape.map(() => 0),
         maxshape: [...spec.shape],
-        chunks,
+        chunks: [...encoding.chunks],
         dtype,
-        ...(compressor ? { compression: "gzip", compression_opts: compressor.level } : {}),
+        ...filter,
       });
       (parent.get(name) as H5Dataset).resize([...spec.shape]);
     });

@@ -89,7 +89,7 @@ export class Hdf5Writer implements DatasetWriter {
     if (!array) throw new ChunkwiseError("UsageError", `no array "${arrayPath}" was created in this output`, { path: this.location });
     const values = checkUnit(array, unitCoords, block);
     const payload = isChunked(array.spec)
-      ? await encodeHdf5Chunk(values, block.shape, hdf5ChunkEncoding(array.spec.shape, array.spec.chunks, array.compressor))
+      ? await encodeHdf5Chunk(values, block.shape, hdf5ChunkEncoding(array.spec, array.compressor))
       : new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     await writeStagedChunk(stagedChunkPath(this.location, arrayPath, unitCoords), payload);
   }
@@ -111,13 +111,14 @@ export class Hdf5Writer implements DatasetWriter {
     const chunked: DirectChunks[] = arrays
       .filter((array) => chunkedHeaders.has(array.spec.path))
       .map((array) => {
-        const { chunks } = hdf5ChunkEncoding(array.spec.shape, array.spec.chunks, array.compressor);
+        const { chunks, shuffle } = hdf5ChunkEncoding(array.spec, array.compressor);
         return {
           path: array.spec.path,
           headerAddress: chunkedHeaders.get(array.spec.path)!,
           shape: array.spec.shape,
           chunks,
           itemSize: array.spec.dtype.itemSize,
+          shuffle,
           stored: stagedChunksInOrder(this.location, array.spec.path, array.unitGrid),
         };
       });
