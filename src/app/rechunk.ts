@@ -428,7 +428,6 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     }
   } else {
     let journal: JournalState;
-    let mainWriter: DatasetWriter | null = null;
     let finalizeWriter: (() => Promise<DatasetWriter>) | null;
     if (resumedJob === null) {
       if ((await existsPath(request.destination)) || (await existsPath(stateDir))) {
@@ -441,21 +440,18 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
       const writer = await createOutput(request, { decided, groups, format, codec, stateDir, maxMemBytes, threads }, request.overwrite, undefined);
       warnings.push(...writer.warnings);
       journal = await Journal.readState(stateDir);
-      if (format === "hdf5") mainWriter = writer;
-      else await writer.close();
+      await writer.close();
       finalizeWriter = () => attachWriter(request.destination);
     } else {
       journal = await Journal.readState(stateDir);
       const staged = (await unfinishedOutput(request.destination)) !== null;
       finalizeWriter = staged ? () => attachWriter(request.destination) : null;
-      if (format === "hdf5" && staged) mainWriter = await attachWriter(request.destination);
     }
     if (finalizeWriter !== null && !journal.finalized) {
       execution = await executeRechunk({
         source: request.source,
         output: request.destination,
         stateDir,
-        mainWriter,
         arrays: decided.map(({ description, decision }) => ({ path: decision.path, plan: decision.plan, elementType: elementTypeName(description) }) satisfies ArrayJob),
         threads,
         maxMemBytes,
@@ -464,7 +460,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
         ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
       });
       if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
-      const writer = mainWriter ?? (await finalizeWriter());
+      const writer = await finalizeWriter();
       await writer.finalize();
       await writer.close();
       if (request.killAt === "after-finalize") process.kill(process.pid, "SIGKILL");
@@ -576,13 +572,6 @@ interface PartitionRun {
 async function runPartition(request: RechunkRequest, partition: Partition, prepared: Prepared): Promise<PartitionRun> {
   const { format, stateDir, threads } = prepared;
   const label = partitionLabel(partition);
-  if (format === "hdf5") {
-    throw new ChunkwiseError(
-      "UsageError",
-      `--partition ${label}: HDF5 output has a single writer (one process owns the file), so it cannot be split across processes; write Zarr (--format zarr2|zarr3, or a .zarr DST), or run one process without --partition`,
-      { path: request.destination },
-    );
-  }
   let job = (await Journal.readJob(stateDir)) as JobFile | null;
   const warnings: string[] = [];
   if (job === null) {
@@ -636,7 +625,6 @@ async function runPartition(request: RechunkRequest, partition: Partition, prepa
         source: request.source,
         output: request.destination,
         stateDir,
-        mainWriter: null,
         arrays: decided.map(({ description, decision }) => ({ path: decision.path, plan: decision.plan, elementType: elementTypeName(description) }) satisfies ArrayJob),
         threads,
         maxMemBytes: job.max_mem_bytes,

@@ -1,19 +1,16 @@
 /**
  * Runs the planned stages of a rechunk on the bundled scheduler. Stage by stage over all arrays
  * (every array's first stage, then the second stage of the two-stage ones), one task per block,
- * skipping the tasks the journal records as done. Zarr output and intermediate chunks are
- * written by the workers (in parallel), which journal each task after its last unit; HDF5 output
- * comes back to this thread block by block and goes through the one writer here, at most
- * `threads` blocks at a time, journalled here.
+ * skipping the tasks the journal records as done. Output units (Zarr chunks and shards, staged
+ * HDF5 chunks) and intermediate chunks are written by the workers in parallel, which journal each
+ * task after its last unit.
  */
 import { ChunkwiseError } from "../errors.js";
-import type { DatasetWriter } from "../formats/writer.js";
-import { Scheduler, compiledModuleUrl, valueArray } from "../scheduler/index.js";
+import { Scheduler, compiledModuleUrl } from "../scheduler/index.js";
 import type { TaskSpec } from "../scheduler/types.js";
-import { extractRegion } from "../formats/block-copy.js";
-import { Journal, type JournalState, isTaskDone } from "./journal.js";
-import { type RechunkPlan, type StagePlan, cellsIn, stageTasks } from "./plan.js";
-import type { BlockSource, BlockTarget, CopyBlockPayload, CopyBlockResult } from "./worker.js";
+import { type JournalState, isTaskDone } from "./journal.js";
+import { type RechunkPlan, type StagePlan, stageTasks } from "./plan.js";
+import type { BlockSource, BlockTarget, CopyBlockPayload } from "./worker.js";
 
 export const RECHUNK_WORKER = compiledModuleUrl(import.meta.url, "./worker.js");
 
@@ -36,8 +33,6 @@ export interface ExecuteRequest {
   readonly source: string;
   readonly output: string;
   readonly stateDir: string;
-  /** Writer in this thread: used for HDF5 output (null: workers attach their own writers). */
-  readonly mainWriter: DatasetWriter | null;
   readonly arrays: readonly ArrayJob[];
   readonly threads: number;
   readonly maxMemBytes: number;
@@ -95,7 +90,6 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
   const report = (): void => request.onProgress?.({ doneBytes, totalBytes, resumedBytes });
   const maxStages = Math.max(0, ...request.arrays.map((job) => job.plan.stages.length));
   const scheduler = new Scheduler({ threads: request.threads, maxInFlight: request.threads });
-  const mainJournal = request.mainWriter ? await Journal.openForAppend(request.stateDir, `m${process.pid}`) : null;
   try {
     for (let stageIndex = 0; stageIndex < maxStages; stageIndex++) {
       const tasks: TaskSpec<CopyBlockPayload>[] = [];
@@ -111,9 +105,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
         const target: BlockTarget =
           stage.to === "intermediate"
             ? { kind: "scratch", directory: scratchDirectory(request.stateDir, arrayIndex) }
-            : request.mainWriter
-              ? { kind: "main", array: job.path, task: -1 }
-              : { kind: "output", location: request.output, array: job.path };
+            : { kind: "output", location: request.output, array: job.path };
         if (stage.to === "intermediate" && job.elementType === null) {
           throw new ChunkwiseError("UnsupportedError", `${job.path}: a two-stage rechunk needs numeric data; raise --max-mem so that one stage fits`);
         }
@@ -139,9 +131,9 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
               itemSize,
               region: { start: task.start, stop: task.stop },
               source,
-              target: target.kind === "main" ? { ...target, task: task.index } : target,
+              target,
               units: stage.writeChunks,
-              journal: target.kind === "main" ? null : { stateDir: request.stateDir, array: job.path, stage: stageIndex, task: task.index },
+              journal: { stateDir: request.stateDir, array: job.path, stage: stageIndex, task: task.index },
               ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
             },
           });
@@ -150,49 +142,20 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
       report();
       if (tasks.length === 0) continue;
       const memory = { limitBytes: request.maxMemBytes, pauseFraction: 1, targetFraction: 1 };
-      if (request.mainWriter === null || tasks.every((t) => t.payload.target.kind !== "main")) {
-        let finished = 0;
-        const perTask = [...bytesOf.values()];
-        const run = await scheduler.run(tasks, {
-          memory,
-          onProgress: (p) => {
-            // Tasks finish in any order; progress counts them at their mean size.
-            while (finished < p.done) doneBytes += perTask[finished++]!;
-            report();
-          },
-        });
-        await run.dispose();
-        tasksRun += tasks.length;
-        continue;
-      }
-      // HDF5 output: blocks come back here, `threads` at a time, through the one writer.
-      const writer = request.mainWriter;
-      let unitsWritten = 0;
-      for (let i = 0; i < tasks.length; i += request.threads) {
-        const batch = tasks.slice(i, i + request.threads);
-        const run = await scheduler.run(batch, { memory });
-        for (const task of batch) {
-          const { region, units, shape, target } = task.payload;
-          if (target.kind === "main") {
-            const { values, shape: blockShape } = valueArray(await run.result<CopyBlockResult>(task.id));
-            const placed = { origin: region.start, shape: blockShape, values };
-            let count = 0;
-            for (const unit of cellsIn(region, units, shape)) {
-              await writer.writeUnit(target.array, unit.coords, extractRegion(placed, unit));
-              count++;
-              if (request.killAfterUnits !== undefined && ++unitsWritten >= request.killAfterUnits) process.kill(process.pid, "SIGKILL");
-            }
-            mainJournal!.append({ type: "task", array: target.array, stage: stageIndex, task: target.task, units: count, bytes: bytesOf.get(task.id)! });
-          }
-          doneBytes += bytesOf.get(task.id)!;
-          tasksRun++;
+      let finished = 0;
+      const perTask = [...bytesOf.values()];
+      const run = await scheduler.run(tasks, {
+        memory,
+        onProgress: (p) => {
+          // Tasks finish in any order; progress counts them at their mean size.
+          while (finished < p.done) doneBytes += perTask[finished++]!;
           report();
-        }
-        await run.dispose();
-      }
+        },
+      });
+      await run.dispose();
+      tasksRun += tasks.length;
     }
   } finally {
-    mainJournal?.close();
     await scheduler.close();
   }
   return { tasksRun, tasksSkipped, bytesCopied: doneBytes - resumedBytes, seconds: (performance.now() - started) / 1000 };

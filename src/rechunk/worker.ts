@@ -3,9 +3,8 @@
  *
  * - copyBlock: read one task's block (source chunks one at a time, a contiguous source in slabs,
  *   or intermediate chunks), cut it into the stage's write units and write each whole unit:
- *   to the output through a writer attached in this thread (Zarr), to the intermediate store, or
- *   back to the main thread (HDF5, which has a single writer there). When the worker writes the
- *   units itself it also appends the task's journal line, after the last unit.
+ *   to the output through a writer attached in this thread, or to the intermediate store; then
+ *   append the task's journal line, after the last unit.
  * - verifyUnits: read a list of target units from the output and the same regions from the
  *   source; report the first unit whose values differ.
  */
@@ -18,7 +17,6 @@ import type { ArrayValues, Block, Dataset, NumericArray } from "../formats/datas
 import { attachWriter } from "../formats/write/open-writer.js";
 import type { DatasetWriter } from "../formats/writer.js";
 import { product } from "../model/layout.js";
-import { blockValue } from "../scheduler/blocks.js";
 import type { TaskValue } from "../scheduler/types.js";
 import { type WorkerContext, defineWorkerOp } from "../scheduler/worker-runtime.js";
 import { type Checksum, addRegionChecksum, emptyChecksum } from "./checksum.js";
@@ -43,9 +41,7 @@ export type BlockSource =
 
 export type BlockTarget =
   | { readonly kind: "output"; readonly location: string; readonly array: string }
-  | { readonly kind: "scratch"; readonly directory: string }
-  /** Back to the main thread, which writes (HDF5) and journals task `task` of `array`. */
-  | { readonly kind: "main"; readonly array: string; readonly task: number };
+  | { readonly kind: "scratch"; readonly directory: string };
 
 export interface CopyBlockPayload {
   readonly shape: readonly number[];
@@ -55,7 +51,7 @@ export interface CopyBlockPayload {
   readonly target: BlockTarget;
   /** The write units of this stage (target units, or intermediate chunks). */
   readonly units: readonly number[];
-  /** Journal line to append once every unit is written (not for target "main"). */
+  /** Journal line to append once every unit is written. */
   readonly journal: { readonly stateDir: string; readonly array: string; readonly stage: number; readonly task: number } | null;
   /** Test hook: SIGKILL this process after this many units were written by this thread. */
   readonly killAfterUnits?: number;
@@ -154,10 +150,6 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
   const { target, region, shape, units } = payload;
   const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
   const bytes = product(blockShape) * payload.itemSize;
-  if (target.kind === "main") {
-    const value = blockValue(pieces.assemble(fromPool("block")));
-    return { meta: { ...value.meta, units: 0, bytes }, buffers: value.buffers };
-  }
   const like = pieces.list[0]!.values;
   let count = 0;
   await ctx.phase("write", async () => {

@@ -92,6 +92,18 @@ describe("rechunk after kill -9", () => {
     await expectSameData(source, dst);
   });
 
+  it.each(["before-finalize", "after-finalize"])("HDF5 output killed %s resumes to the same data", async (at) => {
+    const dst = path.join(tmp, `killed-${at}.nc`);
+    const hdf5Options = ["--chunks", "time=-1,lat=8,lon=8", "--max-mem", "1MiB", "--threads", "2", "--verify", "full"];
+    const killed = await runCli(["rechunk", source, dst, ...hdf5Options], { env: { CHUNKWISE_TEST_KILL_AT: at } });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(existsSync(dst)).toBe(at === "after-finalize");
+    const resumed = await runCli(["rechunk", source, dst, ...hdf5Options, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(existsSync(`${dst}.chunkwise`)).toBe(false);
+    await expectSameData(source, dst);
+  });
+
   it("an unreadable source chunk stops the run with exit 3 naming it; once fixed, --resume finishes", async () => {
     const src = path.join(tmp, "corrupt.zarr");
     await cp(source, src, { recursive: true });

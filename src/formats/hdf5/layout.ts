@@ -35,6 +35,8 @@ interface Message {
   readonly type: number;
   readonly flags: number;
   readonly data: Buffer;
+  /** File address of the message's data (relative to the superblock, like every address). */
+  readonly address: number;
 }
 
 const MSG_FILL_OLD = 0x0004;
@@ -125,6 +127,23 @@ export function readObjectLayout(
   }
 }
 
+/** Where an object header keeps its messages, for a writer that patches them in place. */
+export interface LocatedMessage {
+  readonly type: number;
+  /** File address of the message data (relative to the superblock). */
+  readonly address: number;
+  readonly data: Buffer;
+  /** 1, or 2 for "OHDR" headers, whose blocks carry a checksum a patch must update. */
+  readonly headerVersion: 1 | 2;
+}
+
+/** Every message of the object header at `headerAddress` (continuations followed); throws on a malformed header. */
+export function objectHeaderMessages(fd: number, superblock: Superblock, headerAddress: number): LocatedMessage[] {
+  const reader = new Reader(fd, superblock);
+  const headerVersion = reader.bytesAtMost(headerAddress, 4).toString("latin1") === "OHDR" ? 2 : 1;
+  return readObjectHeader(reader, headerAddress).map(({ type, address, data }) => ({ type, address, data: Buffer.from(data), headerVersion }));
+}
+
 // ------------------------------------------------------------------------------------------------
 // Object headers (§IV.A): version 1 and version 2 ("OHDR"), with continuation blocks.
 
@@ -143,13 +162,13 @@ function readObjectHeader(reader: Reader, address: number): Message[] {
     const chunkSize = readUint(prefix, pos, sizeWidth) ?? 0;
     pos += sizeWidth;
     const block = reader.bytes(address + pos, chunkSize);
-    parseV2Messages(block, (flags & 0x04) !== 0, messages, blocks, reader);
+    parseV2Messages(block, address + pos, (flags & 0x04) !== 0, messages, blocks, reader);
     followContinuations(reader, blocks, messages, version, (flags & 0x04) !== 0);
   } else if (prefix[0] === 1) {
     version = 1;
     const headerSize = prefix.readUInt32LE(8);
     const block = reader.bytes(address + 16, headerSize);
-    parseV1Messages(block, messages, blocks, reader);
+    parseV1Messages(block, address + 16, messages, blocks, reader);
     followContinuations(reader, blocks, messages, version, false);
   } else {
     throw new Error("unknown object header version");
@@ -168,28 +187,29 @@ function followContinuations(
     const { address, length } = blocks[i]!;
     const block = reader.bytes(address, length);
     if (version === 1) {
-      parseV1Messages(block, messages, blocks, reader);
+      parseV1Messages(block, address, messages, blocks, reader);
     } else {
       if (block.subarray(0, 4).toString("latin1") !== "OCHK") throw new Error("bad continuation block");
-      parseV2Messages(block.subarray(4, block.length - 4), creationOrder, messages, blocks, reader);
+      parseV2Messages(block.subarray(4, block.length - 4), address + 4, creationOrder, messages, blocks, reader);
     }
   }
 }
 
-function parseV1Messages(block: Buffer, messages: Message[], blocks: { address: number; length: number }[], reader: Reader): void {
+function parseV1Messages(block: Buffer, base: number, messages: Message[], blocks: { address: number; length: number }[], reader: Reader): void {
   let pos = 0;
   while (pos + 8 <= block.length) {
     const type = block.readUInt16LE(pos);
     const size = block.readUInt16LE(pos + 2);
     const flags = block[pos + 4]!;
     const data = block.subarray(pos + 8, pos + 8 + size);
+    addMessage({ type, flags, data, address: base + pos + 8 }, messages, blocks, reader);
     pos += 8 + size;
-    addMessage({ type, flags, data }, messages, blocks, reader);
   }
 }
 
 function parseV2Messages(
   block: Buffer,
+  base: number,
   creationOrder: boolean,
   messages: Message[],
   blocks: { address: number; length: number }[],
@@ -202,8 +222,8 @@ function parseV2Messages(
     const size = block.readUInt16LE(pos + 1);
     const flags = block[pos + 3]!;
     const data = block.subarray(pos + headerSize, pos + headerSize + size);
+    addMessage({ type, flags, data, address: base + pos + headerSize }, messages, blocks, reader);
     pos += headerSize + size;
-    addMessage({ type, flags, data }, messages, blocks, reader);
   }
 }
 

@@ -28,6 +28,8 @@ export interface Compressor {
   /** blosc clevel, zstd level, gzip/zlib level, lz4 acceleration. */
   readonly level: number;
   readonly blosc?: BloscSettings;
+  /** HDF5 only: the shuffle filter before deflate. */
+  readonly shuffle?: boolean;
 }
 
 export interface CompressorDecision {
@@ -106,12 +108,8 @@ function fromSourceCodecs(arrayPath: string, codecs: readonly Codec[], format: O
   const name = bareName(source);
   const kept = keepable(source, name, format);
   if (kept) {
-    const names = codecs.map(bareName);
-    if (format === "hdf5" && names.includes("shuffle")) {
-      warnings.push(
-        `${arrayPath}: the source used shuffle + deflate; h5wasm writes one filter per dataset, so the output uses deflate (gzip) alone: same values, larger file`,
-      );
-    }
+    // HDF5 output keeps the shuffle filter in front of deflate (hdf5-chunks.ts writes the pipeline).
+    if (format === "hdf5" && codecs.map(bareName).includes("shuffle")) return { compressor: { ...kept, shuffle: true }, warnings };
     return { compressor: kept, warnings };
   }
   const fallback = FALLBACK[format];

@@ -4,20 +4,18 @@
  * - `createWriter(DST, format, {overwrite})` in the main thread starts a new output (refuses an
  *   existing DST unless overwrite), then createGroup()/createArray() for every node — these stage
  *   metadata (and check codecs/dtypes, throwing UnsupportedError before any data is written).
- * - Zarr: worker threads and other processes (partitions) call `attachWriter(DST)` and write
- *   disjoint units in parallel with writeUnit(); each unit is encoded in the calling thread and
- *   written atomically (temporary file + rename), so rewriting a unit is idempotent and a kill
- *   never leaves a torn chunk or shard.
- * - HDF5: exactly one writer (h5wasm cannot share a file): send every block to the writer that
- *   createWriter() returned. writeUnit() flushes the file before it resolves. `attachWriter` on an
- *   HDF5 output reopens the interrupted file for a resume (one process).
+ * - Worker threads and other processes (partitions) call `attachWriter(DST)` and write disjoint
+ *   units in parallel with writeUnit(); each unit is encoded in the calling thread and written
+ *   atomically (temporary file + rename), so rewriting a unit is idempotent and a kill never
+ *   leaves a torn chunk or shard. HDF5 units are staged as chunk files until finalize() writes
+ *   the file.
  * - `--resume`: `attachWriter(DST)` in the main thread, then write the units the journal lacks and
  *   finalize(). `stagingDirectory(DST, format)` is where chunkwise keeps its bookkeeping (a good
  *   home for the journal): inside DST for Zarr, `DST.chunkwise/` for HDF5.
  * - finalize() (main thread, once all units are written) writes the final metadata last; until then
  *   DST is not a store/file any reader opens as complete (`unfinishedOutput(DST)` says why).
- * - Writers expose `warnings` (codec choices the user should see: shuffle dropped for HDF5, a
- *   source codec that could not be kept) and `arraySpecs` (what was staged).
+ * - Writers expose `warnings` (codec choices the user should see: a source codec that could not
+ *   be kept) and `arraySpecs` (what was staged).
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";

@@ -4,8 +4,8 @@
  * the same output, and so that an interrupted job can be resumed and finalized identically.
  *
  * Zarr: `DST/.chunkwise/writer.json` (a dot-directory no Zarr reader lists).
- * HDF5: `DST.chunkwise/writer.json`, next to `DST.chunkwise/partial.h5`, the file being written
- * (renamed to DST by finalize()).
+ * HDF5: `DST.chunkwise/writer.json`, next to the staged chunks and `DST.chunkwise/partial.h5`,
+ * the file finalize() writes and renames to DST.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";

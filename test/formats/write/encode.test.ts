@@ -75,14 +75,13 @@ describe("decideCompressor", () => {
     expect(decideCompressor({ path: "/a", sourceCodecs: [codec("delta"), codec("crc32c")] }, "zarr2")).toEqual({ compressor: null, warnings: [] });
   });
 
-  it("maps HDF5 deflate(+shuffle) to zlib for v2, gzip for v3 and HDF5, warning about the dropped shuffle for HDF5", () => {
+  it("maps HDF5 deflate(+shuffle) to zlib for v2, gzip for v3 and HDF5, keeping the shuffle for HDF5", () => {
     const source = [codec("shuffle", {}, 2), codec("deflate", { cd_values: [6] }, 1)];
     expect(decideCompressor({ path: "/t", sourceCodecs: source }, "zarr2")).toEqual({ compressor: { name: "zlib", level: 6 }, warnings: [] });
     expect(zarrV2Compressor({ name: "zlib", level: 6 })).toEqual({ id: "zlib", level: 6 });
     expect(decideCompressor({ path: "/t", sourceCodecs: source }, "zarr3").compressor).toEqual({ name: "gzip", level: 6 });
     const hdf5 = decideCompressor({ path: "/t", sourceCodecs: source }, "hdf5");
-    expect(hdf5.compressor).toEqual({ name: "gzip", level: 6 });
-    expect(hdf5.warnings[0]).toMatch(/shuffle \+ deflate.*deflate \(gzip\) alone/);
+    expect(hdf5).toEqual({ compressor: { name: "gzip", level: 6, shuffle: true }, warnings: [] });
   });
 
   it("honours --codec, refuses what the format cannot write and bad levels, falls back from unknown source codecs", () => {

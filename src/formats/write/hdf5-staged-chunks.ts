@@ -1,0 +1,154 @@
+/**
+ * HDF5 chunks before the file exists: every write unit is encoded as the HDF5 filters would store
+ * it — padded to the full chunk (HDF5 stores edge chunks whole), byte-shuffled when the dataset
+ * has the shuffle filter, deflated in zlib format (the deflate filter's) — by whichever thread or
+ * process writes it, and kept as one file per chunk under `DST.chunkwise/chunks/`, written
+ * atomically like Zarr chunk files (idempotent, resumable). finalize() copies them into the file.
+ *
+ * A staged chunk file is a 16-byte header — "CWHC", format 1, payload length, CRC-32C of the
+ * payload (u32 little-endian each) — then the payload, so a truncated or damaged file is caught
+ * before any of it reaches the output.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { ChunkwiseError, fromSystemError } from "../../errors.js";
+import type { NumericArray } from "../dataset.js";
+import { crc32c } from "../codecs/crc32c.js";
+import { ZlibCodec } from "../codecs/zlib.js";
+import type { ArraySpec } from "../writer.js";
+import type { Compressor } from "./compressor.js";
+import { extractChunk } from "./encode.js";
+import { stagingDirectory } from "./staging.js";
+import { nodeDirectory, writeFileAtomic } from "./store-files.js";
+
+/** How one dataset's chunks are stored. */
+export interface Hdf5ChunkEncoding {
+  /** The HDF5 chunk shape (each axis at most the array's). */
+  readonly chunks: readonly number[];
+  /** Deflate level, or null for no filter. */
+  readonly deflate: number | null;
+  /** Byte shuffle before deflate (the shuffle filter). */
+  readonly shuffle: boolean;
+}
+
+const MAGIC = "CWHC";
+const FORMAT = 1;
+const HEADER = 16;
+/** Staged chunks read ahead of the one being copied into the file. */
+const READ_AHEAD = 8;
+
+const codecs = new Map<number, ZlibCodec>();
+
+/** The encoding of an array: its chunks clipped to the shape, its compressor's level, shuffle for multi-byte types. */
+export function hdf5ChunkEncoding(spec: Pick<ArraySpec, "shape" | "chunks" | "dtype">, compressor: Compressor | null): Hdf5ChunkEncoding {
+  return {
+    chunks: spec.chunks.map((chunk, axis) => Math.min(chunk, spec.shape[axis]!)),
+    deflate: compressor?.level ?? null,
+    shuffle: compressor?.shuffle === true && spec.dtype.itemSize > 1,
+  };
+}
+
+/** A unit's stored bytes: `values` (the unit clipped to the array, C order, little-endian) padded with zeros (HDF5's default fill) to the chunk, filtered. */
+export async function encodeHdf5Chunk(values: NumericArray, blockShape: readonly number[], encoding: Hdf5ChunkEncoding): Promise<Uint8Array> {
+  const zero = new (values.constructor as new (n: number) => NumericArray)(1);
+  const chunk = extractChunk(values, blockShape, blockShape.map(() => 0), encoding.chunks, zero);
+  let bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (encoding.shuffle && chunk.BYTES_PER_ELEMENT > 1) bytes = byteShuffle(bytes, chunk.BYTES_PER_ELEMENT);
+  if (encoding.deflate === null) return bytes;
+  let codec = codecs.get(encoding.deflate);
+  if (!codec) codecs.set(encoding.deflate, (codec = new ZlibCodec(encoding.deflate)));
+  return codec.encode(bytes);
+}
+
+/** HDF5's shuffle filter: byte j of every element together, for j = 0 … size−1. */
+export function byteShuffle(bytes: Uint8Array, size: number): Uint8Array {
+  const count = Math.floor(bytes.length / size);
+  const out = new Uint8Array(bytes.length);
+  if (size === 4 && bytes.byteOffset % 4 === 0) {
+    // One 32-bit read per element instead of four byte reads: most output is float32.
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+    for (let i = 0; i < count; i++) {
+      const word = words[i]!;
+      out[i] = word;
+      out[count + i] = word >>> 8;
+      out[2 * count + i] = word >>> 16;
+      out[3 * count + i] = word >>> 24;
+    }
+  } else {
+    for (let j = 0; j < size; j++) {
+      const base = j * count;
+      for (let i = 0, src = j; i < count; i++, src += size) out[base + i] = bytes[src]!;
+    }
+  }
+  // Bytes past the last whole element stay where they are, as the filter leaves them.
+  out.set(bytes.subarray(count * size), count * size);
+  return out;
+}
+
+/** Where an output's staged chunks live: `DST.chunkwise/chunks/`. */
+export function stagedChunksDirectory(location: string): string {
+  return path.join(stagingDirectory(location, "hdf5"), "chunks");
+}
+
+/** The staged file of one chunk: `DST.chunkwise/chunks/<array path>/c<i>.<j>…`. */
+export function stagedChunkPath(location: string, arrayPath: string, coords: readonly number[]): string {
+  return path.join(nodeDirectory(stagedChunksDirectory(location), arrayPath), `c${coords.join(".")}`);
+}
+
+export async function writeStagedChunk(file: string, payload: Uint8Array): Promise<void> {
+  const header = Buffer.alloc(HEADER);
+  header.write(MAGIC, 0, "latin1");
+  header.writeUInt32LE(FORMAT, 4);
+  header.writeUInt32LE(payload.byteLength, 8);
+  header.writeUInt32LE(crc32c(payload), 12);
+  await writeFileAtomic(file, [header, payload]);
+}
+
+/** A staged chunk's payload; a missing, truncated or damaged file is an IOError naming it. */
+export async function readStagedChunk(file: string): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ChunkwiseError("IOError", "staged HDF5 chunk is missing: a unit the journal counts as written is not there; start again with --overwrite", { path: file });
+    }
+    throw fromSystemError(err, file);
+  }
+  const length = bytes.length >= HEADER ? bytes.readUInt32LE(8) : -1;
+  const damaged = (why: string) =>
+    new ChunkwiseError("IOError", `staged HDF5 chunk is ${why}; start again with --overwrite`, { path: file });
+  if (bytes.length < HEADER || bytes.toString("latin1", 0, 4) !== MAGIC || bytes.readUInt32LE(4) !== FORMAT) throw damaged("not a chunk file chunkwise wrote");
+  if (bytes.length !== HEADER + length) throw damaged(`truncated (${bytes.length - HEADER} of ${length} bytes)`);
+  const payload = bytes.subarray(HEADER);
+  if (crc32c(payload) !== bytes.readUInt32LE(12)) throw damaged("damaged (checksum mismatch)");
+  return payload;
+}
+
+/** Every staged chunk of an array in C order of its grid, a few files read ahead. */
+export async function* stagedChunksInOrder(location: string, arrayPath: string, grid: readonly number[]): AsyncGenerator<Uint8Array> {
+  const count = grid.reduce((a, b) => a * b, 1);
+  const fileOf = (index: number): string => {
+    const coords = new Array<number>(grid.length);
+    for (let axis = grid.length - 1; axis >= 0; axis--) {
+      coords[axis] = index % grid[axis]!;
+      index = Math.floor(index / grid[axis]!);
+    }
+    return stagedChunkPath(location, arrayPath, coords);
+  };
+  const pending: Promise<Uint8Array>[] = [];
+  let next = 0;
+  const refill = () => {
+    while (pending.length < READ_AHEAD && next < count) {
+      const read = readStagedChunk(fileOf(next++));
+      read.catch(() => undefined); // awaited in order below; a later failure must not go unhandled meanwhile
+      pending.push(read);
+    }
+  };
+  refill();
+  while (pending.length > 0) {
+    const bytes = await pending.shift()!;
+    refill();
+    yield bytes;
+  }
+}
