@@ -1,13 +1,13 @@
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { compressionLevel, toUint8Array } from "./gzip.js";
+import { SYNC_COMPRESSION, compressionLevel, toUint8Array } from "./gzip.js";
 
 const deflate = promisify(zlib.deflate);
 const inflate = promisify(zlib.inflate);
 
 /**
- * The numcodecs `zlib` codec on node:zlib: zlib framing (RFC 1950), encode and decode.
- * Runs on libuv's thread pool, so concurrent chunk decodes use every core.
+ * The numcodecs `zlib` codec on node:zlib: zlib framing (RFC 1950), encode and decode (see
+ * SYNC_COMPRESSION in gzip.ts for which thread does the work).
  */
 export class ZlibCodec {
   readonly kind = "bytes_to_bytes" as const;
@@ -22,10 +22,10 @@ export class ZlibCodec {
   }
 
   async encode(bytes: Uint8Array): Promise<Uint8Array> {
-    return toUint8Array(await deflate(bytes, { level: this.level }));
+    return toUint8Array(SYNC_COMPRESSION ? zlib.deflateSync(bytes, { level: this.level }) : await deflate(bytes, { level: this.level }));
   }
 
   async decode(bytes: Uint8Array): Promise<Uint8Array> {
-    return toUint8Array(await inflate(bytes));
+    return toUint8Array(SYNC_COMPRESSION ? zlib.inflateSync(bytes) : await inflate(bytes));
   }
 }

@@ -170,16 +170,35 @@ class Appender {
     this.pending = [];
     const bytes = this.pendingBytes;
     this.pendingBytes = 0;
-    await writeAt(this.handle, this.written, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, bytes));
+    await writeAt(this.handle, this.written, pieces);
     this.written += bytes;
   }
 }
 
-async function writeAt(handle: FileHandle, position: number, bytes: Buffer): Promise<void> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-    done += bytesWritten;
+/** Write `bytes` (or pieces one after the other) from `position`, gathered by writev (no concatenated copy). */
+async function writeAt(handle: FileHandle, position: number, bytes: Buffer | readonly Buffer[]): Promise<void> {
+  const pieces = Buffer.isBuffer(bytes) ? [bytes] : bytes;
+  let at = position;
+  // writev takes a bounded number of buffers per call (IOV_MAX).
+  for (let i = 0; i < pieces.length; i += 512) {
+    let batch = pieces.slice(i, i + 512);
+    while (batch.length > 0) {
+      const total = batch.reduce((sum, piece) => sum + piece.length, 0);
+      const { bytesWritten } = await handle.writev(batch, at);
+      at += bytesWritten;
+      if (bytesWritten === total) break;
+      // A short write: drop what was written and go on with the rest.
+      let skip = bytesWritten;
+      const rest: Buffer[] = [];
+      for (const piece of batch) {
+        if (skip >= piece.length) skip -= piece.length;
+        else {
+          rest.push(piece.subarray(skip));
+          skip = 0;
+        }
+      }
+      batch = rest;
+    }
   }
 }
 

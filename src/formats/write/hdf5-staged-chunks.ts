@@ -5,7 +5,7 @@
  * process writes it, and kept as one file per chunk under `DST.chunkwise/chunks/`, written
  * atomically like Zarr chunk files (idempotent, resumable). finalize() copies them into the file.
  *
- * A staged chunk file is a 16-byte header — "CWHC", format 1, payload length, CRC-32C of the
+ * A staged chunk file is a 16-byte header — "CWHC", format 1, payload length, CRC-32 (zlib.crc32, native) of the
  * payload (u32 little-endian each) — then the payload, so a truncated or damaged file is caught
  * before any of it reaches the output.
  */
@@ -13,7 +13,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 import type { NumericArray } from "../dataset.js";
-import { crc32c } from "../codecs/crc32c.js";
+import { crc32 } from "node:zlib";
 import { ZlibCodec } from "../codecs/zlib.js";
 import type { ArraySpec } from "../writer.js";
 import type { Compressor } from "./compressor.js";
@@ -100,7 +100,7 @@ export async function writeStagedChunk(file: string, payload: Uint8Array): Promi
   header.write(MAGIC, 0, "latin1");
   header.writeUInt32LE(FORMAT, 4);
   header.writeUInt32LE(payload.byteLength, 8);
-  header.writeUInt32LE(crc32c(payload), 12);
+  header.writeUInt32LE(crc32(payload), 12);
   await writeFileAtomic(file, [header, payload]);
 }
 
@@ -121,7 +121,7 @@ export async function readStagedChunk(file: string): Promise<Uint8Array> {
   if (bytes.length < HEADER || bytes.toString("latin1", 0, 4) !== MAGIC || bytes.readUInt32LE(4) !== FORMAT) throw damaged("not a chunk file chunkwise wrote");
   if (bytes.length !== HEADER + length) throw damaged(`truncated (${bytes.length - HEADER} of ${length} bytes)`);
   const payload = bytes.subarray(HEADER);
-  if (crc32c(payload) !== bytes.readUInt32LE(12)) throw damaged("damaged (checksum mismatch)");
+  if (crc32(payload) !== bytes.readUInt32LE(12)) throw damaged("damaged (checksum mismatch)");
   return payload;
 }
 
