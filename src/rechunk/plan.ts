@@ -13,12 +13,17 @@
  *   (no source region is read twice in a stage) and every write unit is written whole by exactly
  *   one task (writes are whole-unit and idempotent).
  * - One stage when the smallest aligned block fits the per-task budget (maxMem / threads).
- *   Otherwise two stages through an intermediate chunking I, chosen among divisors of the source
- *   and target chunks (always feasible: I = gcd(S, T) makes both stages' blocks one chunk) by
- *   the cost model: fewer, larger intermediate chunks win unless their blocks do not fit.
+ *   Otherwise the cheaper, by the cost model, of: one stage with partial reads (blocks aligned to
+ *   the write grid only; each task decodes just the granules of a source chunk its strip spans,
+ *   so a chunk is read by every task it overlaps — its guarantee is weaker: units are still
+ *   written once each, reads are counted per (task, chunk) pair), and two stages through an
+ *   intermediate chunking I, chosen among divisors of the source and target chunks (always
+ *   feasible: I = gcd(S, T) makes both stages' blocks one chunk): fewer, larger intermediate
+ *   chunks win unless their blocks do not fit.
  * - Blocks are then grown (consolidated) from the last axis towards the first, by whole aligned
- *   steps, up to the per-task budget (and at most MAX_TASK_BLOCK_BYTES) while leaving at least 2
- *   tasks per thread, so per-task overhead stays small without starving the threads.
+ *   steps, up to the per-task budget (and at most MAX_TASK_BLOCK_BYTES) while leaving at least
+ *   MIN_TASKS_PER_THREAD tasks per thread, so per-task overhead stays small without starving the
+ *   threads.
  *
  * Nothing here enumerates chunks: counts are products over axes, so planning a target of
  * millions of chunks takes microseconds. Tasks, and the chunks inside a task, are enumerated
