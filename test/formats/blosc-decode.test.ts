@@ -280,16 +280,18 @@ describe("decodeLz4Block", () => {
 
 describe("unshuffle", () => {
   it.each([1, 2, 3, 4, 5, 8, 16, 255])("typesize %i, aligned or not, with trailing bytes", (typesize) => {
-    for (const count of [0, 1, 7, 130]) {
+    for (const count of [0, 1, 7, 130, 256]) {
       for (const trailing of [0, typesize > 1 ? typesize - 1 : 0]) {
         const length = count * typesize + trailing;
         const plain = Uint8Array.from({ length }, (_, i) => (i * 31 + 7) & 0xff);
         const shuffled = new Uint8Array(length);
         for (let i = 0; i < count; i++) for (let j = 0; j < typesize; j++) shuffled[j * count + i] = plain[i * typesize + j]!;
         shuffled.set(plain.subarray(count * typesize), count * typesize);
-        for (const offset of [0, 1]) {
+        for (const offset of [0, 1, 4]) {
           const dst = new Uint8Array(length + offset).subarray(offset);
-          unshuffle(shuffled, dst, typesize);
+          const src = new Uint8Array(length + offset).subarray(offset);
+          src.set(shuffled);
+          unshuffle(src, dst, typesize);
           expect(sameBytes(dst, plain), `typesize ${typesize} count ${count} trailing ${trailing} offset ${offset}`).toBe(true);
         }
       }

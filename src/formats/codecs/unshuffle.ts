@@ -30,10 +30,31 @@ function unshuffle2(src: Uint8Array, dst: Uint16Array, count: number): void {
 }
 
 function unshuffle4(src: Uint8Array, dst: Uint32Array, count: number): void {
+  if (count % 4 === 0 && src.byteOffset % 4 === 0) {
+    transpose4(new Uint32Array(src.buffer, src.byteOffset, count), dst, count / 4);
+    return;
+  }
   const s1 = count;
   const s2 = 2 * count;
   const s3 = 3 * count;
   for (let i = 0; i < count; i++) dst[i] = src[i]! | (src[s1 + i]! << 8) | (src[s2 + i]! << 16) | (src[s3 + i]! << 24);
+}
+
+/**
+ * The 4-stream unshuffle a word at a time: word w of stream j holds byte j of elements 4w..4w+3,
+ * so four words, one per stream, transpose (as a 4×4 byte matrix) into four elements.
+ */
+function transpose4(src: Uint32Array, dst: Uint32Array, words: number): void {
+  for (let w = 0, o = 0; w < words; w++, o += 4) {
+    const a = src[w]!;
+    const b = src[words + w]!;
+    const c = src[2 * words + w]!;
+    const d = src[3 * words + w]!;
+    dst[o] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | (d << 24);
+    dst[o + 1] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c << 8) & 0xff0000) | ((d << 16) & 0xff000000);
+    dst[o + 2] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d << 8) & 0xff000000);
+    dst[o + 3] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
+  }
 }
 
 function unshuffle8(src: Uint8Array, dst: Uint32Array, count: number): void {
