@@ -130,6 +130,7 @@ describe("blosc frames c-blosc wrote", () => {
     expect(lz4.some((c) => leftover(c) && flagsOf(c) & 0x10)).toBe(true);
     expect(lz4.some((c) => c.shuffle === 1 && c.raw[1] % c.typesize !== 0)).toBe(true);
     expect(lz4.some((c) => c.typesize === 255 && c.shuffle === 1)).toBe(true);
+    expect(lz4.some((c) => c.kind === "zeros" && c.raw[1] / c.frame[1] > 250)).toBe(true);
   });
 });
 
