@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registry } from "zarrita";
+import { withChunkwiseBloscDecode } from "../../src/formats/codecs/blosc-codec.js";
 import { bloscDecodesNatively, decodeBloscFrame, readBloscHeader } from "../../src/formats/codecs/blosc-decode.js";
 import { registerChunkwiseCodecs } from "../../src/formats/codecs/index.js";
 import { decodeLz4Block } from "../../src/formats/codecs/lz4-block.js";
@@ -131,6 +132,32 @@ describe("blosc frames c-blosc wrote", () => {
     expect(lz4.some((c) => c.shuffle === 1 && c.raw[1] % c.typesize !== 0)).toBe(true);
     expect(lz4.some((c) => c.typesize === 255 && c.shuffle === 1)).toBe(true);
     expect(lz4.some((c) => c.kind === "zeros" && c.raw[1] / c.frame[1] > 250)).toBe(true);
+  });
+});
+
+describe("withChunkwiseBloscDecode", () => {
+  it("decodes lz4 frames itself and hands the others to the wrapped codec; encoding is the wrapped codec's", async () => {
+    const handedOver: Uint8Array[] = [];
+    const wrapped = withChunkwiseBloscDecode({
+      kind: "bytes_to_bytes",
+      fromConfig: () => ({
+        encode: (bytes: Uint8Array) => bytes.subarray(0, 1),
+        decode: (bytes: Uint8Array) => {
+          handedOver.push(bytes);
+          return new Uint8Array(0);
+        },
+      }),
+    }).fromConfig({}, undefined as never);
+    const lz4 = cases.find((c) => c.cname === "lz4" && c.clevel === 5 && c.shuffle === 1 && c.kind === "smooth")!;
+    const zstd = cases.find((c) => c.cname === "zstd" && c.clevel === 5 && !(readBloscHeader(frameOf(c)).flags & 0x02))!;
+    expect(sameBytes(await wrapped.decode(frameOf(lz4)), rawOf(lz4))).toBe(true);
+    expect(handedOver).toEqual([]);
+    await wrapped.decode(frameOf(zstd));
+    expect(handedOver).toEqual([frameOf(zstd)]);
+    const into = new Uint8Array(lz4.raw[1]);
+    expect(await wrapped.decode(frameOf(lz4), into)).toBe(into);
+    expect(sameBytes(into, rawOf(lz4))).toBe(true);
+    expect(await wrapped.encode(new Uint8Array([7, 8]))).toEqual(new Uint8Array([7]));
   });
 });
 
