@@ -16,7 +16,7 @@ export function decodeLz4Block(src: Uint8Array, dst: Uint8Array): void {
   let ip = 0;
   let op = 0;
   for (;;) {
-    if (ip >= srcEnd) throw new Error(`lz4: the block ends after a match, without its last literals (input byte ${ip})`);
+    if (ip >= srcEnd) throw new Error(`lz4: the input ends at byte ${ip}, where a sequence should start (a block ends with literals)`);
     const token = src[ip++]!;
 
     let literals = token >>> 4;
