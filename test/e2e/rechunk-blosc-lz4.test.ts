@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,5 +64,24 @@ print("ok")
 `);
     expect(py.stderr).toBe("");
     expect(py.stdout.trim()).toBe("ok");
+  });
+
+  it("a chunk whose lz4 stream is damaged stops the rechunk with one line naming the chunk", async () => {
+    const bad = path.join(tmp, "bad.zarr");
+    await cp(src, bad, { recursive: true });
+    const file = path.join(bad, "temp", "0.0.0");
+    const frame = await readFile(file);
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const streamBytes = view.getUint32(8, true) / frame[3]!;
+    let at = view.getInt32(16, true);
+    while (view.getInt32(at, true) === streamBytes) at += 4 + streamBytes; // skip streams stored raw
+    frame.fill(0xff, at + 4, at + 44); // the first tokens now claim literals far past the stream's end
+    await writeFile(file, frame);
+    const r = await runCli(["rechunk", bad, path.join(tmp, "bad-out.zarr"), "--array", "/temp", "--chunks", "20,32,32", "--verify", "none"]);
+    expect(r.code).toBe(3);
+    const lines = r.stderr.split("\n").filter((line) => line.startsWith("chunkwise:"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(file);
+    expect(lines[0]).toMatch(/cannot decode chunk data \(blosc: block 0 stream \d+: lz4: .*\): truncated or corrupt/);
   });
 });

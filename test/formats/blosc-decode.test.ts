@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registry } from "zarrita";
+import { withChunkwiseBloscDecode } from "../../src/formats/codecs/blosc-codec.js";
 import { bloscDecodesNatively, decodeBloscFrame, readBloscHeader } from "../../src/formats/codecs/blosc-decode.js";
 import { registerChunkwiseCodecs } from "../../src/formats/codecs/index.js";
 import { decodeLz4Block } from "../../src/formats/codecs/lz4-block.js";
@@ -130,6 +131,33 @@ describe("blosc frames c-blosc wrote", () => {
     expect(lz4.some((c) => leftover(c) && flagsOf(c) & 0x10)).toBe(true);
     expect(lz4.some((c) => c.shuffle === 1 && c.raw[1] % c.typesize !== 0)).toBe(true);
     expect(lz4.some((c) => c.typesize === 255 && c.shuffle === 1)).toBe(true);
+    expect(lz4.some((c) => c.kind === "zeros" && c.raw[1] / c.frame[1] > 250)).toBe(true);
+  });
+});
+
+describe("withChunkwiseBloscDecode", () => {
+  it("decodes lz4 frames itself and hands the others to the wrapped codec; encoding is the wrapped codec's", async () => {
+    const handedOver: Uint8Array[] = [];
+    const wrapped = withChunkwiseBloscDecode({
+      kind: "bytes_to_bytes",
+      fromConfig: () => ({
+        encode: (bytes: Uint8Array) => bytes.subarray(0, 1),
+        decode: (bytes: Uint8Array) => {
+          handedOver.push(bytes);
+          return new Uint8Array(0);
+        },
+      }),
+    }).fromConfig({}, undefined as never);
+    const lz4 = cases.find((c) => c.cname === "lz4" && c.clevel === 5 && c.shuffle === 1 && c.kind === "smooth")!;
+    const zstd = cases.find((c) => c.cname === "zstd" && c.clevel === 5 && !(readBloscHeader(frameOf(c)).flags & 0x02))!;
+    expect(sameBytes(await wrapped.decode(frameOf(lz4)), rawOf(lz4))).toBe(true);
+    expect(handedOver).toEqual([]);
+    await wrapped.decode(frameOf(zstd));
+    expect(handedOver).toEqual([frameOf(zstd)]);
+    const into = new Uint8Array(lz4.raw[1]);
+    expect(await wrapped.decode(frameOf(lz4), into)).toBe(into);
+    expect(sameBytes(into, rawOf(lz4))).toBe(true);
+    expect(await wrapped.encode(new Uint8Array([7, 8]))).toEqual(new Uint8Array([7]));
   });
 });
 
@@ -270,9 +298,9 @@ describe("decodeLz4Block", () => {
     ["a literal length cut off", block(0xf0, 255), 300, /literal length runs past the input end/],
     ["an offset cut off", block(0x10, 65, 1), 6, /match offset runs past the input end/],
     ["a match length cut off", block(0x1f, 65, 1, 0, 255), 300, /match length runs past the input end/],
-    ["a block ending on a match", block(0x10, 65, 1, 0), 5, /without its last literals/],
+    ["a block ending on a match", block(0x10, 65, 1, 0), 5, /the input ends at byte \d+, where a sequence should start/],
     ["too few bytes out", block(0x20, 65, 66), 3, /decodes to 2 bytes, expected 3/],
-    ["no input at all", block(), 1, /without its last literals/],
+    ["no input at all", block(), 1, /the input ends at byte \d+, where a sequence should start/],
   ])("throws on %s", (_name, src, outLength, message) => {
     expect(() => decodeLz4Block(src, new Uint8Array(outLength))).toThrow(message);
   });
@@ -280,16 +308,18 @@ describe("decodeLz4Block", () => {
 
 describe("unshuffle", () => {
   it.each([1, 2, 3, 4, 5, 8, 16, 255])("typesize %i, aligned or not, with trailing bytes", (typesize) => {
-    for (const count of [0, 1, 7, 130]) {
+    for (const count of [0, 1, 7, 130, 256]) {
       for (const trailing of [0, typesize > 1 ? typesize - 1 : 0]) {
         const length = count * typesize + trailing;
         const plain = Uint8Array.from({ length }, (_, i) => (i * 31 + 7) & 0xff);
         const shuffled = new Uint8Array(length);
         for (let i = 0; i < count; i++) for (let j = 0; j < typesize; j++) shuffled[j * count + i] = plain[i * typesize + j]!;
         shuffled.set(plain.subarray(count * typesize), count * typesize);
-        for (const offset of [0, 1]) {
+        for (const offset of [0, 1, 4]) {
           const dst = new Uint8Array(length + offset).subarray(offset);
-          unshuffle(shuffled, dst, typesize);
+          const src = new Uint8Array(length + offset).subarray(offset);
+          src.set(shuffled);
+          unshuffle(src, dst, typesize);
           expect(sameBytes(dst, plain), `typesize ${typesize} count ${count} trailing ${trailing} offset ${offset}`).toBe(true);
         }
       }

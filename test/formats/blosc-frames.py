@@ -71,6 +71,14 @@ for typesize, elements in ((2, 150001), (4, 150001), (8, 20001), (16, 20001)):
                     cases.append(dict(source="numcodecs", typesize=typesize, kind="smooth", cname=cname, shuffle=shuffle,
                                       clevel=clevel, blocksize=blocksize, splitmode="default", raw=raw_range, frame=put(frame)))
 
+# All zeros compress about 251:1, close to the 255:1 an LZ4 block can reach at most.
+zeros = np.zeros(2**18, dtype="<f4")
+zeros_range = put(zeros.tobytes())
+for cname in ("lz4", "lz4hc"):
+    frame = blosc.compress(zeros, cname.encode(), 9, 1, 0)
+    cases.append(dict(source="numcodecs", typesize=4, kind="zeros", cname=cname, shuffle=1, clevel=9, blocksize=0,
+                      splitmode="default", raw=zeros_range, frame=put(frame)))
+
 lib = ctypes.CDLL("libblosc.so.1")
 lib.blosc_compress.restype = ctypes.c_int
 lib.blosc_compress.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]

@@ -12,10 +12,11 @@ const SHORT_COPY = 32;
 export function decodeLz4Block(src: Uint8Array, dst: Uint8Array): void {
   const srcEnd = src.length;
   const dstEnd = dst.length;
+  const words = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   let ip = 0;
   let op = 0;
   for (;;) {
-    if (ip >= srcEnd) throw new Error(`lz4: the block ends after a match, without its last literals (input byte ${ip})`);
+    if (ip >= srcEnd) throw new Error(`lz4: the input ends at byte ${ip}, where a sequence should start (a block ends with literals)`);
     const token = src[ip++]!;
 
     let literals = token >>> 4;
@@ -55,7 +56,15 @@ export function decodeLz4Block(src: Uint8Array, dst: Uint8Array): void {
     }
     length += MIN_MATCH;
     if (length > dstEnd - op) throw new Error(`lz4: a ${length}-byte match at output byte ${op} runs past the output end (${dstEnd} bytes)`);
-    copyMatch(dst, op, offset, length);
+    if (length < SHORT_COPY && offset >= 4 && length + 3 <= dstEnd - op) {
+      // Most matches are short (5–20 bytes in shuffled floats): copy 4 bytes at a time, forwards,
+      // which repeats the pattern correctly when offset >= 4. Up to 3 bytes past the match are
+      // written; what comes next overwrites them, and the block must end exactly at dst's end.
+      const from = op - offset;
+      for (let k = 0; k < length; k += 4) words.setUint32(op + k, words.getUint32(from + k, true), true);
+    } else {
+      copyMatch(dst, op, offset, length);
+    }
     op += length;
   }
   if (op !== dstEnd) throw new Error(`lz4: the block decodes to ${op} bytes, expected ${dstEnd}`);

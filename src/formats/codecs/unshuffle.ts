@@ -26,17 +26,65 @@ function unshuffleBytes(src: Uint8Array, dst: Uint8Array, typesize: number, coun
 }
 
 function unshuffle2(src: Uint8Array, dst: Uint16Array, count: number): void {
+  if (count % 4 === 0 && src.byteOffset % 4 === 0 && dst.byteOffset % 4 === 0) {
+    transpose2(new Uint32Array(src.buffer, src.byteOffset, count / 2), new Uint32Array(dst.buffer, dst.byteOffset, count / 2), count / 4);
+    return;
+  }
   for (let i = 0; i < count; i++) dst[i] = src[i]! | (src[count + i]! << 8);
 }
 
+/** Two streams a word at a time: a word from each holds the low and high bytes of four elements. */
+function transpose2(src: Uint32Array, dst: Uint32Array, words: number): void {
+  for (let w = 0, o = 0; w < words; w++, o += 2) {
+    const a = src[w]!;
+    const b = src[words + w]!;
+    dst[o] = (a & 0xff) | ((b & 0xff) << 8) | ((a << 8) & 0xff0000) | ((b << 16) & 0xff000000);
+    dst[o + 1] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | ((a >>> 8) & 0xff0000) | (b & 0xff000000);
+  }
+}
+
 function unshuffle4(src: Uint8Array, dst: Uint32Array, count: number): void {
+  if (count % 4 === 0 && src.byteOffset % 4 === 0) {
+    transpose4(new Uint32Array(src.buffer, src.byteOffset, count), dst, count / 4, 0, 1, 0);
+    return;
+  }
   const s1 = count;
   const s2 = 2 * count;
   const s3 = 3 * count;
   for (let i = 0; i < count; i++) dst[i] = src[i]! | (src[s1 + i]! << 8) | (src[s2 + i]! << 16) | (src[s3 + i]! << 24);
 }
 
+/**
+ * Unshuffle four streams a word at a time: word w of a stream holds that byte of elements
+ * 4w..4w+3, so one word from each of streams first..first+3 transposes (a 4×4 byte matrix) into
+ * four output words, written `stride` words apart from word `start` (stride 2 for the low and
+ * high halves of 8-byte elements).
+ */
+function transpose4(src: Uint32Array, dst: Uint32Array, words: number, first: number, stride: number, start: number): void {
+  const s0 = first * words;
+  const s1 = s0 + words;
+  const s2 = s1 + words;
+  const s3 = s2 + words;
+  const step = 4 * stride;
+  for (let w = 0, o = start; w < words; w++, o += step) {
+    const a = src[s0 + w]!;
+    const b = src[s1 + w]!;
+    const c = src[s2 + w]!;
+    const d = src[s3 + w]!;
+    dst[o] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | (d << 24);
+    dst[o + stride] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c << 8) & 0xff0000) | ((d << 16) & 0xff000000);
+    dst[o + 2 * stride] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d << 8) & 0xff000000);
+    dst[o + 3 * stride] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
+  }
+}
+
 function unshuffle8(src: Uint8Array, dst: Uint32Array, count: number): void {
+  if (count % 4 === 0 && src.byteOffset % 4 === 0) {
+    const words = new Uint32Array(src.buffer, src.byteOffset, 2 * count);
+    transpose4(words, dst, count / 4, 0, 2, 0);
+    transpose4(words, dst, count / 4, 4, 2, 1);
+    return;
+  }
   const s1 = count;
   const s2 = 2 * count;
   const s3 = 3 * count;
