@@ -74,7 +74,8 @@ export function bloscDecodesNatively(frame: Uint8Array): boolean {
  */
 export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
   if (!bloscDecodesNatively(frame)) throw new Error("blosc: not an lz4 or memcpyed blosc1 frame");
-  const { flags, typesize, nbytes, blocksize, cbytes } = readBloscHeader(frame);
+  const header = readBloscHeader(frame);
+  const { flags, typesize, nbytes, blocksize, cbytes } = header;
   if (cbytes !== frame.length) throw new Error(`blosc: the frame header says ${cbytes} bytes, the chunk holds ${frame.length}`);
   if (nbytes === 0) return new Uint8Array(0);
   if (nbytes > MAX_NBYTES) throw new Error(`blosc: the header's ${nbytes} decoded bytes exceed blosc's limit`);
