@@ -4,21 +4,28 @@
  * h5wasm's throwing handler once, so every HDF5 failure becomes a JS Error (caught and translated
  * by the callers) and nothing is printed.
  */
-import h5wasm from "h5wasm/node";
+import type H5wasm from "h5wasm/node";
 
-export type H5Module = Awaited<typeof h5wasm.ready>;
+export type H5Module = Awaited<typeof H5wasm.ready>;
+
+/**
+ * h5wasm's API (File, Dataset, Group…), set by loadH5wasm(): use it only after that resolved.
+ * Loaded on first use, not on import: instantiating its wasm costs ~140 ms and tens of MiB in
+ * every thread, and a worker thread rechunking Zarr never needs it.
+ */
+export let h5: typeof H5wasm;
 
 let loaded: Promise<H5Module> | undefined;
 
 export function loadH5wasm(): Promise<H5Module> {
-  loaded ??= h5wasm.ready.then((module) => {
+  loaded ??= import("h5wasm/node").then(async ({ default: api }) => {
+    const module = await api.ready;
     module.activate_throwing_error_handler();
+    h5 = api;
     return module;
   });
   return loaded;
 }
-
-export { h5wasm as h5 };
 
 /** The most specific line of an HDF5 error stack ("required filter 'lzf' is not registered"), or the message itself. */
 export function hdf5Reason(err: unknown): string {
