@@ -272,6 +272,8 @@ describe("malformed chunks: readChunkPart throws a ChunkwiseError naming the chu
     brokenCopy("raw_long", "raw_f4", (frame) => Buffer.concat([frame, Buffer.alloc(4)]));
     brokenCopy("offset_outside", "lz4", setUint32(16 + 4 * 3, (frame) => frame.length + 100));
     brokenCopy("offset_in_header", "lz4", setUint32(16 + 4 * 3, () => 20));
+    // Block 3's offset pointing at block 2's data: a well-formed block, the wrong one.
+    brokenCopy("offset_other_block", "lz4", setUint32(16 + 4 * 3, (frame) => blockStart(frame, 2)));
     brokenCopy("stream_size", "lz4", (frame) => {
       frame.writeInt32LE(0x7fff0000, blockStart(frame, 3));
       return frame;
@@ -318,6 +320,16 @@ describe("malformed chunks: readChunkPart throws a ChunkwiseError naming the chu
     await expectRefused(name, part);
     await expectRefused(name, wholeChunk);
   });
+
+  // BUG (src/formats/codecs/blosc-part.ts, bloscPart): block offsets are checked only to lie inside the
+  // frame's data, not to tile it as decodeBloscFrame checks (checkBlocksTile), so block 3 decodes block 2's
+  // bytes and the part comes back with wrong values and no error.
+  it("a block offset pointing at another block's data (readChunk refuses the frame)", async () => {
+    await expect(broken.readChunk("/offset_other_block", [0, 0, 0])).rejects.toThrow(/do not cover the frame's data back to back/);
+    await expectRefused("offset_other_block", wholeChunk);
+    await expectRefused("offset_other_block", inBlock3);
+  });
+
   it("only the blocks a part spans are decoded: a broken last block fails the parts that reach it, not the others", async () => {
     await expect(broken.readChunk("/last_block", [0, 0, 0])).rejects.toSatisfy(isChunkwiseError);
     const good = await dataset.readChunkPart("/lz4", [0, 0, 0], inBlock3);
