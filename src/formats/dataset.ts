@@ -119,7 +119,7 @@ export interface Dataset {
   readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<PlacedBlock>;
   /**
    * Bytes of the smallest piece of a chunk readChunkPart decodes alone (a blosc block; a page of
-   * an uncompressed chunk); null when chunks are only ever decoded whole.
+   * an uncompressed chunk); the chunk's own bytes, or null, when chunks are only decoded whole.
    */
   readGranuleBytes(arrayPath: string): Promise<number | null>;
   close(): Promise<void>;

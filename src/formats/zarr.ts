@@ -315,6 +315,10 @@ class ZarrDataset implements Dataset {
     const meta = node.metadata;
     const codec = partialCodecOf(meta);
     const origin = chunkCoords.map((c, axis) => c * meta.chunks[axis]!);
+    const outside = part.start.some((s, axis) => s < origin[axis]! || part.stop[axis]! > Math.min(meta.shape[axis]!, origin[axis]! + meta.chunks[axis]!) || s >= part.stop[axis]!);
+    if (part.start.length !== meta.shape.length || outside) {
+      throw new ChunkwiseError("UsageError", `part [${part.start.join(", ")}]–[${part.stop.join(", ")}] is not inside chunk [${chunkCoords.join(", ")}] of ${node.path}`, { path: this.location });
+    }
     const handle = codec === null || this.#access.openFile === undefined ? undefined : await this.#access.openFile(joinKey(node.key, chunkKey(meta.keyEncoding, chunkCoords)));
     if (handle !== undefined) {
       try {

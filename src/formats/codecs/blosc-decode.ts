@@ -112,18 +112,28 @@ export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
 }
 
 /**
- * Decode blocks `first`..`last` of a compressed (not memcpyed) frame whose header is `header` and
- * whose block offsets are `starts`, given only `bytes`: the frame's bytes from offset `base` on,
- * covering those blocks. Returns their decoded bytes, from block `first`'s first byte.
+ * Decode blocks `first`..`last` of a compressed (not memcpyed) frame whose header is `header`,
+ * whose block offsets are `starts` and where each block's data must end at `ends[b]` (where the
+ * next stored block starts), given only `bytes`: the frame's bytes from offset `base` on, covering
+ * those blocks. Returns their decoded bytes, from block `first`'s first byte.
  */
-export function decodeBloscBlocks(header: BloscHeader, starts: readonly number[], bytes: Uint8Array, base: number, first: number, last: number): Uint8Array {
+export function decodeBloscBlocks(
+  header: BloscHeader,
+  starts: readonly number[],
+  ends: readonly number[],
+  bytes: Uint8Array,
+  base: number,
+  first: number,
+  last: number,
+): Uint8Array {
   const { nbytes, blocksize } = header;
   const from = first * blocksize;
   const out = new Uint8Array(Math.min(nbytes, (last + 1) * blocksize) - from);
   const scratch = isShuffled(header) ? new Uint8Array(blocksize) : null;
   for (let b = first; b <= last; b++) {
     const blockStart = b * blocksize - from;
-    decodeBlock(header, b, bytes, base, starts[b]!, out.subarray(blockStart, Math.min(out.length, blockStart + blocksize)), scratch);
+    const end = decodeBlock(header, b, bytes, base, starts[b]!, out.subarray(blockStart, Math.min(out.length, blockStart + blocksize)), scratch);
+    if (end !== ends[b]) throw new Error(`blosc: block ${b} ends at byte ${end}, where the next stored block starts at ${ends[b]}`);
   }
   return out;
 }

@@ -66,9 +66,16 @@ export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, l
   const starts = Array.from({ length: blocks }, (_, b) => view.getInt32(4 * b, true));
   const firstBlock = Math.floor(lo / header.blocksize);
   const lastBlock = Math.ceil(hi / header.blocksize) - 1;
-  // Blocks may be stored in any order (c-blosc compressing with threads): a block ends where the next stored one starts.
-  const sorted = [...new Set(starts)].sort((a, b) => a - b);
-  const endOf = (start: number): number => sorted.find((s) => s > start) ?? header.cbytes;
+  // Blocks may be stored in any order (c-blosc compressing with threads), but back to back from
+  // the end of the offsets: each at its own start, the first at the data's start, a block ending
+  // where the next stored one starts (checked as each is decoded). Offsets that break this are
+  // corrupt: they could decode one block's bytes in another's place without an error.
+  const sorted = [...starts].sort((a, b) => a - b);
+  if (sorted[0] !== dataStart || sorted.some((s, i) => i > 0 && s === sorted[i - 1])) {
+    throw corrupt(file, "blosc: the block offsets do not lay the blocks back to back");
+  }
+  const next = new Map(sorted.map((start, i) => [start, sorted[i + 1] ?? header.cbytes]));
+  const endOf = (start: number): number => next.get(start)!;
   let from = Infinity;
   let to = 0;
   for (let b = firstBlock; b <= lastBlock; b++) {
@@ -80,7 +87,7 @@ export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, l
   const data = readExactly(handle, file, from, to - from);
   let decoded: Uint8Array;
   try {
-    decoded = decodeBloscBlocks(header, starts, data, from, firstBlock, lastBlock);
+    decoded = decodeBloscBlocks(header, starts, starts.map(endOf), data, from, firstBlock, lastBlock);
   } catch (err) {
     throw corrupt(file, (err as Error).message);
   }
