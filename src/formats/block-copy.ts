@@ -5,6 +5,24 @@
  */
 import type { ArrayValues, NumericArray } from "./dataset.js";
 
+/**
+ * Where a partial chunk read puts its bytes. Fresh memory costs page faults and zeroing on every
+ * read (measured: 65 reads of 550 KB strips, 116–444 ms into new buffers, 20 ms into reused ones),
+ * so a worker hands in memory it reuses from task to task.
+ */
+export interface PartMemory {
+  /** Bytes the returned block keeps (valid until the caller reuses them). */
+  keep(bytes: number): Uint8Array;
+  /** Bytes needed only during the call; the same slot may come back next time. */
+  scratch(slot: "compressed" | "stretch", bytes: number): Uint8Array;
+}
+
+/** PartMemory that is always fresh: for callers without reusable memory. */
+export const FRESH_MEMORY: PartMemory = {
+  keep: (bytes) => new Uint8Array(bytes),
+  scratch: (_slot, bytes) => new Uint8Array(bytes),
+};
+
 /** A box of the array: [start, stop) along every axis. */
 export interface Region {
   readonly start: readonly number[];

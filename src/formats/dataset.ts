@@ -84,8 +84,8 @@ export type NumericArray =
 /** Decoded values, C order. Numeric and bool data come as typed arrays (bool as Uint8Array); strings and objects as plain arrays. */
 export type ArrayValues = NumericArray | unknown[];
 
-export type { PlacedBlock, Region } from "./block-copy.js";
-import type { PlacedBlock, Region } from "./block-copy.js";
+export type { PartMemory, PlacedBlock, Region } from "./block-copy.js";
+import type { PartMemory, PlacedBlock, Region } from "./block-copy.js";
 
 export interface Block {
   readonly shape: readonly number[];
@@ -114,9 +114,9 @@ export interface Dataset {
    * Values of one storage chunk that include the part `part` (array coordinates, inside the
    * chunk), placed in the array: exactly the part, the whole chunk, or a C-order stretch of the
    * chunk (`first` set) — copy only `part` out of it. Where the format allows, only the pieces of
-   * the chunk the part spans are read and decoded.
+   * the chunk the part spans are read and decoded, into `memory` when given.
    */
-  readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<PlacedBlock>;
+  readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region, memory?: PartMemory): Promise<PlacedBlock>;
   /**
    * Bytes of the smallest piece of a chunk readChunkPart decodes alone (a blosc block; a page of
    * an uncompressed chunk); the chunk's own bytes, or null, when chunks are only decoded whole.

@@ -23,7 +23,7 @@ import { HttpStoreAccess } from "./zarr/http-store-access.js";
 import { DirectoryStoreAccess, isSafeKey, joinKey, shortMessage, ZipStoreAccess, type StoreAccess } from "./zarr/store-access.js";
 import { allocateValues, asIndexable, copyBox, toCOrder, type ZarritaData } from "./zarr/values.js";
 import { granuleBytes, partialCodecOf, readChunkPart } from "./zarr/partial-chunk.js";
-import type { PlacedBlock, Region } from "./block-copy.js";
+import type { PartMemory, PlacedBlock, Region } from "./block-copy.js";
 import type { ChunkFile } from "./zarr/store-access.js";
 
 /** Arrays whose chunk files are listed at once: many small arrays list fast, few big ones do not start too many stat workers. */
@@ -310,7 +310,7 @@ class ZarrDataset implements Dataset {
     return undefined;
   }
 
-  async readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region): Promise<PlacedBlock> {
+  async readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region, memory?: PartMemory): Promise<PlacedBlock> {
     const node = await this.#arrayNode(arrayPath);
     const meta = node.metadata;
     const codec = partialCodecOf(meta);
@@ -322,7 +322,7 @@ class ZarrDataset implements Dataset {
     const handle = codec === null || this.#access.openFile === undefined ? undefined : await this.#access.openFile(joinKey(node.key, chunkKey(meta.keyEncoding, chunkCoords)));
     if (handle !== undefined) {
       try {
-        const read = readChunkPart(handle, this.#chunkFile(node, chunkCoords), codec!, meta, origin, part);
+        const read = readChunkPart(handle, this.#chunkFile(node, chunkCoords), codec!, meta, origin, part, memory);
         if (read !== null) return read;
       } finally {
         handle.close();

@@ -29,3 +29,58 @@ export class ArrayPool {
     return array.length === length ? array : array.subarray(0, length);
   }
 }
+
+/**
+ * Bytes handed out one after the other from large buffers kept for the thread's life, all taken
+ * back at once by reset() (at the start of each task): a task's pieces live in memory that is
+ * already mapped and never collected, instead of hundreds of fresh buffers per task.
+ */
+export class ByteArena {
+  private readonly buffers: ArrayBuffer[] = [];
+  private current = 0;
+  private offset = 0;
+
+  constructor(private readonly bufferBytes: number) {}
+
+  /** `bytes` bytes, 8-byte aligned, valid until reset(). */
+  take(bytes: number): Uint8Array {
+    const size = Math.ceil(bytes / 8) * 8;
+    for (;;) {
+      let buffer = this.buffers[this.current];
+      if (buffer === undefined) {
+        buffer = new ArrayBuffer(Math.max(this.bufferBytes, size));
+        this.buffers.push(buffer);
+      }
+      if (this.offset + size <= buffer.byteLength) {
+        const view = new Uint8Array(buffer, this.offset, bytes);
+        this.offset += size;
+        return view;
+      }
+      // An allocation too big for what is left here: a larger buffer replaces an unused small one.
+      if (this.offset === 0) this.buffers[this.current] = new ArrayBuffer(size);
+      else {
+        this.current++;
+        this.offset = 0;
+      }
+    }
+  }
+
+  reset(): void {
+    this.current = 0;
+    this.offset = 0;
+  }
+}
+
+/** Byte buffers reused call after call, one per named slot (grown when too small). */
+export class ByteSlots {
+  private readonly slots = new Map<string, Uint8Array>();
+
+  take(slot: string, bytes: number): Uint8Array {
+    let buffer = this.slots.get(slot);
+    if (buffer === undefined || buffer.length < bytes) {
+      buffer = new Uint8Array(bytes);
+      this.slots.set(slot, buffer);
+    }
+    return buffer.subarray(0, bytes);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { ChunkwiseError } from "../errors.js";
 import { type PlacedBlock, allocateLike, copyRegion, isNumeric } from "../formats/block-copy.js";
-import type { ArrayValues, Block, Dataset, NumericArray } from "../formats/dataset.js";
+import type { ArrayValues, Block, Dataset, NumericArray, PartMemory } from "../formats/dataset.js";
 import { product } from "../model/layout.js";
 import { CONTIGUOUS_SLAB_BYTES, type Region, cellsIn } from "./plan.js";
 import { type ScratchArray, readScratchChunk } from "./scratch.js";
@@ -70,6 +70,8 @@ export interface DatasetInput {
   readonly chunks: readonly number[] | null;
   /** Read only the part of each chunk inside the region (plans with partial reads). */
   readonly partial: boolean;
+  /** Where partial reads put their bytes (default: fresh memory). */
+  readonly memory?: PartMemory;
 }
 
 /**
@@ -84,7 +86,7 @@ export async function readDatasetPieces(input: DatasetInput, shape: readonly num
     for (const cell of cells) {
       if (input.partial) {
         const part = intersection({ origin: cell.start, shape: cell.stop.map((s, axis) => s - cell.start[axis]!), values: [] }, region);
-        list.push(await dataset.readChunkPart(array, cell.coords, part));
+        list.push(await dataset.readChunkPart(array, cell.coords, part, input.memory));
       } else {
         const block = await dataset.readChunk(array, cell.coords);
         list.push({ origin: cell.start, shape: block.shape, values: block.values });

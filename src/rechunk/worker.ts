@@ -13,14 +13,14 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { threadId } from "node:worker_threads";
 import { ChunkwiseError } from "../errors.js";
-import type { ArrayValues, Block, Dataset, NumericArray } from "../formats/dataset.js";
+import type { ArrayValues, Block, Dataset, NumericArray, PartMemory } from "../formats/dataset.js";
 import { attachWriter } from "../formats/write/open-writer.js";
 import type { DatasetWriter } from "../formats/writer.js";
 import { product } from "../model/layout.js";
 import type { TaskValue } from "../scheduler/types.js";
 import { type WorkerContext, defineWorkerOp } from "../scheduler/worker-runtime.js";
 import { type Checksum, addRegionChecksum, emptyChecksum } from "./checksum.js";
-import { ArrayPool } from "./buffer-pool.js";
+import { ArrayPool, ByteArena, ByteSlots } from "./buffer-pool.js";
 import { allocateLike, isNumeric } from "../formats/block-copy.js";
 import { firstDifference } from "./copy.js";
 import { Journal } from "./journal.js";
@@ -88,8 +88,14 @@ interface BlockRequest {
   readonly region: Region;
 }
 
-/** This thread's reusable block and unit arrays (see buffer-pool.ts). */
+/** Buffers of a task's arena: a few per task (a task's pieces are at most its block and a half). */
+const ARENA_BUFFER_BYTES = 16 * 2 ** 20;
+
+/** This thread's reusable block and unit arrays, and the memory its partial reads go to (see buffer-pool.ts). */
 const pool = new ArrayPool();
+const arena = new ByteArena(ARENA_BUFFER_BYTES);
+const slots = new ByteSlots();
+const taskMemory: PartMemory = { keep: (bytes) => arena.take(bytes), scratch: (slot, bytes) => slots.take(slot, bytes) };
 const fromPool = (slot: "block" | "unit") => (like: NumericArray, length: number) => pool.take(slot, like, length);
 
 /** Read a task's region as pieces (see pieces.ts). */
@@ -99,7 +105,7 @@ async function readPieces(source: BlockSource, payload: BlockRequest, ctx: Worke
     return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, ctor: elementCtor(source.elementType) }, region);
   }
   const dataset: Dataset = await ctx.dataset(source.location);
-  return readDatasetPieces({ dataset, array: source.array, chunks: source.chunks, partial: source.partial === true }, shape, payload.itemSize, region);
+  return readDatasetPieces({ dataset, array: source.array, chunks: source.chunks, partial: source.partial === true, memory: taskMemory }, shape, payload.itemSize, region);
 }
 
 function scratchCtor(values: ArrayValues): ElementCtor {
@@ -146,6 +152,8 @@ function writerFor(location: string): Promise<DatasetWriter> {
 }
 
 export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _inputs, ctx): Promise<TaskValue<CopyBlockResult>> => {
+  // The previous task's pieces are gone: its memory is this task's.
+  arena.reset();
   const pieces = await ctx.phase("read", () => readPieces(payload.source, payload, ctx));
   const { target, region, shape, units } = payload;
   const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);

@@ -115,7 +115,7 @@ export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
  * Decode blocks `first`..`last` of a compressed (not memcpyed) frame whose header is `header`,
  * whose block offsets are `starts` and where each block's data must end at `ends[b]` (where the
  * next stored block starts), given only `bytes`: the frame's bytes from offset `base` on, covering
- * those blocks. Returns their decoded bytes, from block `first`'s first byte.
+ * those blocks. Returns their decoded bytes, from block `first`'s first byte (in `into` when given).
  */
 export function decodeBloscBlocks(
   header: BloscHeader,
@@ -125,10 +125,12 @@ export function decodeBloscBlocks(
   base: number,
   first: number,
   last: number,
+  into?: Uint8Array,
 ): Uint8Array {
   const { nbytes, blocksize } = header;
   const from = first * blocksize;
-  const out = new Uint8Array(Math.min(nbytes, (last + 1) * blocksize) - from);
+  const length = Math.min(nbytes, (last + 1) * blocksize) - from;
+  const out = into === undefined ? new Uint8Array(length) : into.subarray(0, length);
   const scratch = isShuffled(header) ? new Uint8Array(blocksize) : null;
   for (let b = first; b <= last; b++) {
     const blockStart = b * blocksize - from;

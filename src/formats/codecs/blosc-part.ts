@@ -5,6 +5,7 @@
  * the caller to decode whole (c-blosc in wasm).
  */
 import { ChunkwiseError } from "../../errors.js";
+import type { PartMemory } from "../block-copy.js";
 import type { ChunkFile } from "../zarr/store-access.js";
 import { type BloscHeader, bloscDecodesNatively, decodeBloscBlocks, readBloscHeader } from "./blosc-decode.js";
 
@@ -25,8 +26,8 @@ function corrupt(file: string, message: string): ChunkwiseError {
   return new ChunkwiseError("IOError", `cannot decode chunk data (${message}): truncated or corrupt`, { path: file });
 }
 
-function readExactly(handle: ChunkFile, file: string, offset: number, length: number): Uint8Array {
-  const out = handle.readAt(offset, length);
+function readExactly(handle: ChunkFile, file: string, offset: number, length: number, into?: Uint8Array): Uint8Array {
+  const out = handle.readAt(offset, length, into);
   if (out.length !== length) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${length} bytes at offset ${offset}`, { path: file });
   return out;
 }
@@ -46,16 +47,18 @@ export function readBloscLayout(handle: ChunkFile, file: string): BloscLayout {
 /**
  * Decoded bytes [lo, hi) of the frame filling the open file, whose decoded size must be
  * `chunkBytes`. Reads the header, the block offsets and the compressed blocks that hold the
- * range; decodes those blocks only. Null for a frame blosc-decode.ts does not decode.
+ * range (into `memory`'s scratch); decodes those blocks only, into memory from `into` (asked for
+ * the decoded size of whole blocks, which the result views). Null for a frame blosc-decode.ts
+ * does not decode.
  */
-export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, lo: number, hi: number): Uint8Array | null {
+export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, lo: number, hi: number, into: (bytes: number) => Uint8Array, memory: PartMemory): Uint8Array | null {
   const layout = readBloscLayout(handle, file);
   const { header } = layout;
   if (header.nbytes !== chunkBytes) throw corrupt(file, `blosc: the frame decodes to ${header.nbytes} bytes, a chunk holds ${chunkBytes}`);
   if (!layout.native) return null;
   if (header.flags & FLAG_MEMCPYED) {
     if (header.cbytes !== header.nbytes + HEADER_BYTES) throw corrupt(file, `blosc: a memcpyed frame of ${header.cbytes} bytes cannot hold ${header.nbytes} bytes`);
-    return readExactly(handle, file, HEADER_BYTES + lo, hi - lo);
+    return readExactly(handle, file, HEADER_BYTES + lo, hi - lo, into(hi - lo));
   }
   if (header.blocksize === 0 || header.blocksize > header.nbytes) throw corrupt(file, `blosc: block size ${header.blocksize} for ${header.nbytes} bytes`);
   const blocks = Math.ceil(header.nbytes / header.blocksize);
@@ -84,13 +87,13 @@ export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, l
     from = Math.min(from, start);
     to = Math.max(to, endOf(start));
   }
-  const data = readExactly(handle, file, from, to - from);
-  let decoded: Uint8Array;
+  const data = readExactly(handle, file, from, to - from, memory.scratch("compressed", to - from));
+  const base = firstBlock * header.blocksize;
+  const decoded = into(Math.min(header.nbytes, (lastBlock + 1) * header.blocksize) - base);
   try {
-    decoded = decodeBloscBlocks(header, starts, starts.map(endOf), data, from, firstBlock, lastBlock);
+    decodeBloscBlocks(header, starts, starts.map(endOf), data, from, firstBlock, lastBlock, decoded);
   } catch (err) {
     throw corrupt(file, (err as Error).message);
   }
-  const base = firstBlock * header.blocksize;
   return decoded.subarray(lo - base, hi - base);
 }

@@ -10,7 +10,7 @@
  * bytes codec and at most one blosc compressor. Everything else goes through zarrita, whole.
  */
 import { ChunkwiseError } from "../../errors.js";
-import { type PlacedBlock, type Region, extractRegion } from "../block-copy.js";
+import { FRESH_MEMORY, type PartMemory, type PlacedBlock, type Region, copyRegion } from "../block-copy.js";
 import { bloscPart, readBloscLayout } from "../codecs/blosc-part.js";
 import type { NumericArray } from "../dataset.js";
 import { typedArrayClasses } from "../typed-arrays.js";
@@ -56,7 +56,15 @@ export function granuleBytes(codec: PartialCodec, sample: ChunkFile | undefined,
  * `file` names the chunk in errors. Null when this chunk cannot be decoded in part after all (a
  * blosc frame of a compressor only c-blosc decodes): the caller decodes it whole.
  */
-export function readChunkPart(handle: ChunkFile, file: string, codec: PartialCodec, meta: ZarrArrayMetadata, chunkOrigin: readonly number[], part: Region): PlacedBlock | null {
+export function readChunkPart(
+  handle: ChunkFile,
+  file: string,
+  codec: PartialCodec,
+  meta: ZarrArrayMetadata,
+  chunkOrigin: readonly number[],
+  part: Region,
+  memory: PartMemory = FRESH_MEMORY,
+): PlacedBlock | null {
   const itemSize = meta.dtype.itemSize;
   const chunkShape = meta.chunks;
   const chunkElements = chunkShape.reduce((a, b) => a * b, 1);
@@ -71,8 +79,18 @@ export function readChunkPart(handle: ChunkFile, file: string, codec: PartialCod
   }
   const lo = firstElement * itemSize;
   const hi = (lastElement + 1) * itemSize;
+  const partShape = part.stop.map((s, axis) => s - part.start[axis]!);
+  const partBytes = partShape.reduce((a, b) => a * b, 1) * itemSize;
+  // What is decoded (a stretch, or the whole blosc blocks around it) is kept as it is unless it
+  // is much larger than the part, which would hold that much more memory for the whole task:
+  // then it goes to scratch memory and only the part is kept.
+  let keptWhole = false;
+  const into = (bytes: number): Uint8Array => {
+    keptWhole = bytes <= MAX_STRETCH_OVER_PART * partBytes;
+    return keptWhole ? memory.keep(bytes) : memory.scratch("stretch", bytes);
+  };
   const stretch =
-    codec === "raw" ? readRawStretch(handle, file, chunkElements * itemSize, lo, hi) : bloscPart(handle, file, chunkElements * itemSize, lo, hi);
+    codec === "raw" ? readRawStretch(handle, file, chunkElements * itemSize, lo, hi, into(hi - lo)) : bloscPart(handle, file, chunkElements * itemSize, lo, hi, into, memory);
   if (stretch === null) return null;
   const Values = elementClass(meta);
   // Values of other types must start at a multiple of their size: copy the rare misaligned stretch.
@@ -83,19 +101,19 @@ export function readChunkPart(handle: ChunkFile, file: string, codec: PartialCod
     values: new Values(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / itemSize),
     first: firstElement,
   };
-  // A stretch much larger than the part (whole blosc blocks around a thin strip) would hold that
-  // much more memory for the whole task: keep only the part then.
-  const partShape = part.stop.map((s, axis) => s - part.start[axis]!);
-  const partElements = partShape.reduce((a, b) => a * b, 1);
-  return placed.values.length > MAX_STRETCH_OVER_PART * partElements ? extractRegion(placed, part) : placed;
+  if (keptWhole) return placed;
+  const kept = memory.keep(partBytes);
+  const values = new Values(kept.buffer as ArrayBuffer, kept.byteOffset, partBytes / itemSize);
+  copyRegion(placed, { origin: part.start, shape: partShape, values }, part);
+  return { origin: part.start, shape: partShape, values };
 }
 
-function readRawStretch(handle: ChunkFile, file: string, chunkBytes: number, lo: number, hi: number): Uint8Array {
+function readRawStretch(handle: ChunkFile, file: string, chunkBytes: number, lo: number, hi: number, into: Uint8Array): Uint8Array {
   const size = handle.size;
   if (size !== chunkBytes) {
     throw new ChunkwiseError(size < chunkBytes ? "TruncatedError" : "IOError", `${size < chunkBytes ? "truncated" : "corrupt"} chunk: it holds ${size} bytes, an uncompressed chunk ${chunkBytes}`, { path: file });
   }
-  const out = handle.readAt(lo, hi - lo);
+  const out = handle.readAt(lo, hi - lo, into);
   if (out.length !== hi - lo) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${hi - lo} bytes at offset ${lo}`, { path: file });
   return out;
 }

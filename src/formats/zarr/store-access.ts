@@ -73,9 +73,9 @@ export class ChunkFile {
     this.size = fstatSync(fd).size;
   }
 
-  /** `length` bytes from `offset`; fewer only when the file ends first. */
-  readAt(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
+  /** `length` bytes from `offset` (into `into`, when given); fewer only when the file ends first. */
+  readAt(offset: number, length: number, into?: Uint8Array): Uint8Array {
+    const out = into === undefined ? new Uint8Array(length) : into.subarray(0, length);
     let done = 0;
     while (done < length) {
       const n = readSync(this.#fd, out, done, length - done, offset + done);
