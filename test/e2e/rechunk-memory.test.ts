@@ -16,28 +16,32 @@ const MAX_MEM = 64 * MiB;
 const SLACK = 0.25;
 
 let tmp: string;
-let big: string;
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), "chunkwise-rechunk-mem-"));
-  big = path.join(tmp, "big.zarr");
-  // float32 (256, 512, 512) = 256 MiB in map chunks (1, 512, 512): 4 × --max-mem.
-  await writeMapChunkedV3(big, [256, 512, 512]);
+  // float32 (256, 512, 512) = 256 MiB in map chunks (1, 512, 512): 4 × --max-mem. Uncompressed
+  // chunks are read in part (one stage); gzip chunks decode only whole (two stages).
+  await writeMapChunkedV3(path.join(tmp, "raw.zarr"), [256, 512, 512]);
+  await writeMapChunkedV3(path.join(tmp, "gzip.zarr"), [256, 512, 512], { name: "gzip", configuration: { level: 1 } });
 }, 300_000);
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-it("map → time-series chunks of 256 MiB under --max-mem 64MiB stays within the bound plus the fixed overhead", async () => {
+it.each([
+  ["raw.zarr", "one stage of partial reads", 1],
+  ["gzip.zarr", "two stages", 2],
+])("map → time-series chunks of 256 MiB (%s, %s) under --max-mem 64MiB stays within the bound plus the fixed overhead", async (store, _plan, stages) => {
   const common = ["--max-mem", "64MiB", "--threads", "2", "--json"];
-  const tiny = await runCli(["rechunk", fixture("zarr2", "climate.zarr"), path.join(tmp, "tiny.zarr"), "--chunks", "time=-1,lat=8,lon=8", ...common]);
+  const tiny = await runCli(["rechunk", fixture("zarr2", "climate.zarr"), path.join(tmp, `tiny-${store}`), "--chunks", "time=-1,lat=8,lon=8", ...common]);
   expect(tiny.code, tiny.stderr).toBe(0);
   const fixedOverhead = JSON.parse(tiny.stdout).peak_rss_bytes as number;
 
-  const r = await runCli(["rechunk", big, path.join(tmp, "out.zarr"), "--chunks", "time=-1,y=32,x=32", ...common], { timeoutMs: 600_000 });
+  const r = await runCli(["rechunk", path.join(tmp, store), path.join(tmp, `out-${store}`), "--chunks", "time=-1,y=32,x=32", ...common], { timeoutMs: 600_000 });
   expect(r.code, r.stderr).toBe(0);
   const doc = JSON.parse(r.stdout);
   expect(doc.totals.logical_bytes).toBe(4 * MAX_MEM);
-  expect(doc.arrays[0].plan.stages).toHaveLength(2);
+  expect(doc.arrays[0].plan.stages).toHaveLength(stages);
+  expect(doc.arrays[0].plan.stages[0].partial_reads).toBe(stages === 1);
   expect(doc.totals.peak_memory_bytes).toBeLessThanOrEqual(MAX_MEM);
   expect(doc.verification.units_checked).toBeGreaterThan(0);
   const peak = doc.peak_rss_bytes as number;

@@ -1,5 +1,6 @@
 /** Shared by the rechunk end-to-end tests: generated sources, comparisons, file trees. */
 import { spawnSync } from "node:child_process";
+import { registerChunkwiseCodecs } from "../../src/formats/codecs/index.js";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import FileSystemStore from "@zarrita/storage/fs";
@@ -12,7 +13,9 @@ import { firstDifference } from "../../src/rechunk/copy.js";
  * A Zarr v3 store written by zarrita (not by chunkwise), uncompressed float32 (time, y, x) in map
  * chunks (1, y, x), values a function of the position so any misplacement shows.
  */
-export async function writeMapChunkedV3(dir: string, shape: [number, number, number]): Promise<void> {
+export async function writeMapChunkedV3(dir: string, shape: [number, number, number], compressor: { name: string; configuration: Record<string, unknown> } | null = null): Promise<void> {
+  // chunkwise's codecs: zarrita's own gzip cannot encode.
+  registerChunkwiseCodecs();
   const store = new FileSystemStore(dir);
   const root = await zarr.create(store, { attributes: { title: "generated" } });
   const [t, y, x] = shape;
@@ -22,7 +25,7 @@ export async function writeMapChunkedV3(dir: string, shape: [number, number, num
     dtype: "float32",
     fillValue: 0,
     dimensionNames: ["time", "y", "x"],
-    codecs: [{ name: "bytes", configuration: { endian: "little" } }],
+    codecs: [{ name: "bytes", configuration: { endian: "little" } }, ...(compressor === null ? [] : [compressor])],
     attributes: { units: "K" },
   });
   const plane = new Float32Array(y * x);
