@@ -112,10 +112,10 @@ export async function readDatasetPieces(input: DatasetInput, shape: readonly num
   return new Pieces(region, list, null);
 }
 
-/** The pieces of `region` of the intermediate array: its chunk files, each read once. */
-export async function readScratchPieces(scratch: ScratchArray, region: Region): Promise<Pieces> {
+/** The pieces of `region` of the intermediate array: its chunk files, each read once (into `memory` when given). */
+export async function readScratchPieces(scratch: ScratchArray, region: Region, memory?: PartMemory): Promise<Pieces> {
   const cells = [...cellsIn(region, scratch.chunks, scratch.shape)];
   const list: PlacedBlock[] = [];
-  for (const cell of cells) list.push(await readScratchChunk(scratch, cell));
+  for (const cell of cells) list.push(await readScratchChunk(scratch, cell, memory && ((bytes) => memory.keep(bytes))));
   return new Pieces(region, list, { chunks: scratch.chunks, shape: scratch.shape, cells: cells.map((cell) => cell.coords) });
 }

@@ -6,7 +6,7 @@
  * rename), so a chunk file either holds a whole chunk or does not exist.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
@@ -50,22 +50,33 @@ export async function writeScratchChunk(scratch: ScratchArray, coords: readonly 
   }
 }
 
-/** One intermediate chunk (`cell` of the chunk grid), placed in the array; its bytes are checked for length. */
-export async function readScratchChunk(scratch: ScratchArray, cell: GridCell): Promise<PlacedBlock> {
+/**
+ * One intermediate chunk (`cell` of the chunk grid), placed in the array, read into memory from
+ * `keep` (a worker's reused arena; fresh memory by default); its length is checked.
+ */
+export async function readScratchChunk(scratch: ScratchArray, cell: GridCell, keep: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)): Promise<PlacedBlock> {
   const bytesPer = scratch.ctor.prototype.BYTES_PER_ELEMENT as number;
   const file = scratchChunkFile(scratch, cell.coords);
-  let bytes: Buffer;
+  const cellShape = cell.stop.map((s, axis) => s - cell.start[axis]!);
+  const expected = product(cellShape) * bytesPer;
+  let bytes: Uint8Array;
+  let fd: number | null = null;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    if (size !== expected) throw new ChunkwiseError("TruncatedError", `intermediate chunk holds ${size} bytes, expected ${expected}`, { path: file });
+    bytes = keep(expected);
+    let done = 0;
+    while (done < expected) {
+      const n = readSync(fd, bytes, done, expected - done, done);
+      if (n === 0) throw new ChunkwiseError("TruncatedError", `intermediate chunk ended after ${done} of ${expected} bytes`, { path: file });
+      done += n;
+    }
   } catch (err) {
     throw fromSystemError(err, file);
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
-  const cellShape = cell.stop.map((s, axis) => s - cell.start[axis]!);
-  if (bytes.byteLength !== product(cellShape) * bytesPer) {
-    throw new ChunkwiseError("TruncatedError", `intermediate chunk holds ${bytes.byteLength} bytes, expected ${product(cellShape) * bytesPer}`, { path: file });
-  }
-  // readFile gives a file of this size its own aligned buffer; copy only a misaligned one.
-  const aligned = bytes.byteOffset % bytesPer === 0;
-  const own = (aligned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
-  return { origin: cell.start, shape: cellShape, values: new scratch.ctor(own, aligned ? bytes.byteOffset : 0, bytes.byteLength / bytesPer) };
+  // keep() hands out 8-byte aligned memory: every element type can view it.
+  return { origin: cell.start, shape: cellShape, values: new scratch.ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, expected / bytesPer) };
 }

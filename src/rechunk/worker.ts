@@ -102,7 +102,7 @@ const fromPool = (slot: "block" | "unit") => (like: NumericArray, length: number
 async function readPieces(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Pieces> {
   const { region, shape } = payload;
   if (source.kind === "scratch") {
-    return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, ctor: elementCtor(source.elementType) }, region);
+    return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, ctor: elementCtor(source.elementType) }, region, taskMemory);
   }
   const dataset: Dataset = await ctx.dataset(source.location);
   return readDatasetPieces({ dataset, array: source.array, chunks: source.chunks, partial: source.partial === true, memory: taskMemory }, shape, payload.itemSize, region);

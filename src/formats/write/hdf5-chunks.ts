@@ -17,6 +17,7 @@
  * very last key is the last chunk's offset plus one chunk along every axis, element size included.
  * Levels above the leaves have the same layout, each child under its first key.
  */
+import { writevSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { ChunkwiseError } from "../../errors.js";
 import { objectHeaderMessages, type LocatedMessage } from "../hdf5/layout.js";
@@ -184,7 +185,8 @@ async function writeAt(handle: FileHandle, position: number, bytes: Buffer | rea
     let batch = pieces.slice(i, i + 512);
     while (batch.length > 0) {
       const total = batch.reduce((sum, piece) => sum + piece.length, 0);
-      const { bytesWritten } = await handle.writev(batch, at);
+      // Synchronous: finalize does nothing else meanwhile (see stagedChunksInOrder).
+      const bytesWritten = writevSync(handle.fd, batch, at);
       at += bytesWritten;
       if (bytesWritten === total) break;
       // A short write: drop what was written and go on with the rest.

@@ -104,7 +104,7 @@ export class Hdf5Writer implements DatasetWriter {
     const arrays = [...this.arrays.values()];
     const scalars = new Map<string, Uint8Array>();
     for (const array of arrays) {
-      if (array.spec.shape.length === 0) scalars.set(array.spec.path, await readStagedChunk(stagedChunkPath(this.location, array.spec.path, [])));
+      if (array.spec.shape.length === 0) scalars.set(array.spec.path, readStagedChunk(stagedChunkPath(this.location, array.spec.path, [])));
     }
     const { chunkedHeaders, warnings } = writeHdf5Metadata(await loadH5wasm(), partial, this.groups, arrays, scalars);
     this.finalizeWarnings.push(...warnings);
