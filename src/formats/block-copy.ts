@@ -56,7 +56,8 @@ export function allocateLike(like: ArrayValues, length: number): ArrayValues {
   return new Array<unknown>(length);
 }
 
-const strides = (shape: readonly number[]): number[] => {
+/** Element strides of a C-order array of `shape`. */
+export function cStrides(shape: readonly number[]): number[] {
   const out = new Array<number>(shape.length);
   let stride = 1;
   for (let axis = shape.length - 1; axis >= 0; axis--) {
@@ -64,7 +65,7 @@ const strides = (shape: readonly number[]): number[] => {
     stride *= shape[axis]!;
   }
   return out;
-};
+}
 
 type SettableArray = { set(array: ArrayLike<number | bigint>, offset: number): void };
 
@@ -87,8 +88,8 @@ export function copyRegion(from: PlacedBlock, to: PlacedBlock, region: Region): 
   // Merge trailing axes covered whole by the region in both blocks: the run grows across them.
   let innerAxis = ndim - 1;
   while (innerAxis > 0 && extent[innerAxis] === from.shape[innerAxis] && extent[innerAxis] === to.shape[innerAxis]) innerAxis--;
-  const fromStrides = strides(from.shape);
-  const toStrides = strides(to.shape);
+  const fromStrides = cStrides(from.shape);
+  const toStrides = cStrides(to.shape);
   const run = extent[innerAxis]! * fromStrides[innerAxis]!;
   let fromOffset = -(from.first ?? 0);
   let toOffset = -(to.first ?? 0);

@@ -3,6 +3,7 @@
  * value, put the bytes in the stored byte order, compress. Copies go by contiguous runs with
  * TypedArray.set/subarray and byte swaps by Buffer.swap16/32/64: no per-element JavaScript loop.
  */
+import { cStrides } from "../block-copy.js";
 import { ChunkwiseError } from "../../errors.js";
 import type { ArrayDescription, Block, DataType, NumericArray } from "../dataset.js";
 import { typedArrayClasses } from "../typed-arrays.js";
@@ -92,8 +93,8 @@ export function extractChunk(
     runAxis--;
     run *= extent[runAxis]!;
   }
-  const srcStrides = stridesOf(blockShape);
-  const dstStrides = stridesOf(chunkShape);
+  const srcStrides = cStrides(blockShape);
+  const dstStrides = cStrides(chunkShape);
   const source = values as Float64Array;
   const target = out as Float64Array;
   const index = new Array<number>(runAxis).fill(0);
@@ -115,16 +116,6 @@ export function extractChunk(
     }
     if (axis < 0) return out;
   }
-}
-
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    strides[axis] = stride;
-    stride *= shape[axis]!;
-  }
-  return strides;
 }
 
 /** The bytes of `values` in the stored byte order (a copy only when bytes must be swapped). */

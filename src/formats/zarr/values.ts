@@ -1,3 +1,4 @@
+import { cStrides } from "../block-copy.js";
 import type { ArrayValues, DataType, NumericArray } from "../dataset.js";
 
 /** What zarrita hands back: a typed array, zarrita's BoolArray/string arrays, or a plain array. */
@@ -16,15 +17,6 @@ export function asIndexable(data: ZarritaData): ArrayValues {
   return Array.from(data);
 }
 
-function cStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let step = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    strides[axis] = step;
-    step *= shape[axis]!;
-  }
-  return strides;
-}
 
 function product(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
