@@ -12,7 +12,8 @@
 import { decodeLz4Block } from "./lz4-block.js";
 import { unshuffle } from "./unshuffle.js";
 
-const HEADER_BYTES = 16;
+export const BLOSC_HEADER_BYTES = 16;
+const HEADER_BYTES = BLOSC_HEADER_BYTES;
 const FORMAT_VERSION = 2;
 const LZ4_FORMAT = 1;
 const LZ4_FORMAT_VERSION = 1;
@@ -68,26 +69,23 @@ export function bloscDecodesNatively(frame: Uint8Array): boolean {
   return flags >>> 5 === LZ4_FORMAT && compressorVersion === LZ4_FORMAT_VERSION && !(flags & FLAG_BITSHUFFLE);
 }
 
+export function isMemcpyed(header: BloscHeader): boolean {
+  return (header.flags & FLAG_MEMCPYED) !== 0;
+}
+
+/** Where a frame's data lies: right after the header (memcpyed), or in `blocks` blocks after their offsets. */
+export type FrameLayout = { readonly memcpyed: true } | { readonly memcpyed: false; readonly blocks: number; readonly dataStart: number };
+
 /**
- * Decode a frame for which bloscDecodesNatively() is true and whose length its header states
- * (bloscFrameProblem). Throws on anything malformed; never returns partly decoded bytes.
+ * The layout of a frame bloscDecodesNatively() accepts, from its header alone; throws when the
+ * header's sizes cannot belong to a real frame (shared by whole-frame and partial decoding).
  */
-export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
-  if (!bloscDecodesNatively(frame)) throw new Error("blosc: not an lz4 or memcpyed blosc1 frame");
-  const header = readBloscHeader(frame);
-  const { flags, typesize, nbytes, blocksize, cbytes } = header;
-  if (cbytes !== frame.length) throw new Error(`blosc: the frame header says ${cbytes} bytes, the chunk holds ${frame.length}`);
-  if (nbytes === 0) return new Uint8Array(0);
-  if (nbytes > MAX_NBYTES) throw new Error(`blosc: the header's ${nbytes} decoded bytes exceed blosc's limit`);
-
-  if (typesize === 0) throw new Error("blosc: typesize 0");
+export function frameLayout(header: BloscHeader): FrameLayout {
+  const { nbytes, blocksize, cbytes } = header;
   if (blocksize === 0 || blocksize > nbytes) throw new Error(`blosc: block size ${blocksize} for ${nbytes} bytes`);
-
-  if (flags & FLAG_MEMCPYED) {
+  if (isMemcpyed(header)) {
     if (cbytes !== nbytes + HEADER_BYTES) throw new Error(`blosc: a memcpyed frame of ${cbytes} bytes cannot hold ${nbytes} bytes`);
-    // A copy with a buffer of its own: zarrita's vlen-utf8 reads `bytes.buffer` from offset 0, and
-    // a Buffer's slice() would be a view.
-    return new Uint8Array(frame.subarray(HEADER_BYTES));
+    return { memcpyed: true };
   }
   if (nbytes > LZ4_MAX_RATIO * (cbytes - HEADER_BYTES)) {
     throw new Error(`blosc: ${cbytes - HEADER_BYTES} compressed bytes cannot decode to the ${nbytes} bytes the header says`);
@@ -95,6 +93,27 @@ export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
   const blocks = Math.ceil(nbytes / blocksize);
   const dataStart = HEADER_BYTES + 4 * blocks;
   if (dataStart > cbytes) throw new Error(`blosc: ${blocks} block offsets do not fit in a ${cbytes}-byte frame`);
+  return { memcpyed: false, blocks, dataStart };
+}
+
+/**
+ * Decode a frame for which bloscDecodesNatively() is true and whose length its header states
+ * (bloscFrameProblem). Throws on anything malformed; never returns partly decoded bytes.
+ */
+export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
+  if (!bloscDecodesNatively(frame)) throw new Error("blosc: not an lz4 or memcpyed blosc1 frame");
+  const header = readBloscHeader(frame);
+  const { typesize, nbytes, blocksize, cbytes } = header;
+  if (cbytes !== frame.length) throw new Error(`blosc: the frame header says ${cbytes} bytes, the chunk holds ${frame.length}`);
+  if (nbytes === 0) return new Uint8Array(0);
+  if (nbytes > MAX_NBYTES) throw new Error(`blosc: the header's ${nbytes} decoded bytes exceed blosc's limit`);
+
+  if (typesize === 0) throw new Error("blosc: typesize 0");
+  const layout = frameLayout(header);
+  // A copy with a buffer of its own: zarrita's vlen-utf8 reads `bytes.buffer` from offset 0, and
+  // a Buffer's slice() would be a view.
+  if (layout.memcpyed) return new Uint8Array(frame.subarray(HEADER_BYTES));
+  const { blocks, dataStart } = layout;
 
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const out = new Uint8Array(nbytes);

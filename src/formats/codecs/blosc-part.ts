@@ -6,11 +6,8 @@
  */
 import { ChunkwiseError } from "../../errors.js";
 import type { PartMemory } from "../block-copy.js";
-import type { ChunkFile } from "../zarr/store-access.js";
-import { type BloscHeader, bloscDecodesNatively, decodeBloscBlocks, readBloscHeader } from "./blosc-decode.js";
-
-const HEADER_BYTES = 16;
-const FLAG_MEMCPYED = 0x02;
+import { type ChunkFile, readExactly } from "../zarr/store-access.js";
+import { BLOSC_HEADER_BYTES as HEADER_BYTES, type BloscHeader, bloscDecodesNatively, decodeBloscBlocks, frameLayout, isMemcpyed, readBloscHeader } from "./blosc-decode.js";
 
 export interface BloscLayout {
   readonly header: BloscHeader;
@@ -26,12 +23,6 @@ function corrupt(file: string, message: string): ChunkwiseError {
   return new ChunkwiseError("IOError", `cannot decode chunk data (${message}): truncated or corrupt`, { path: file });
 }
 
-function readExactly(handle: ChunkFile, file: string, offset: number, length: number, into?: Uint8Array): Uint8Array {
-  const out = handle.readAt(offset, length, into);
-  if (out.length !== length) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${length} bytes at offset ${offset}`, { path: file });
-  return out;
-}
-
 /** The frame's header, checked against the file's size. */
 export function readBloscLayout(handle: ChunkFile, file: string): BloscLayout {
   const size = handle.size;
@@ -40,8 +31,9 @@ export function readBloscLayout(handle: ChunkFile, file: string): BloscLayout {
   const header = readBloscHeader(head);
   if (header.cbytes !== size) throw corrupt(file, `blosc: the frame header says ${header.cbytes} bytes, the chunk holds ${size}`);
   const native = bloscDecodesNatively(head);
-  const granuleBytes = native && !(header.flags & FLAG_MEMCPYED) && header.blocksize > 0 ? Math.min(header.blocksize, header.nbytes) : header.nbytes;
-  return { header, fileBytes: size, native, granuleBytes: native && header.flags & FLAG_MEMCPYED ? 1 : granuleBytes };
+  // A memcpyed frame is the raw bytes: any byte can be read alone.
+  const granuleBytes = !native ? header.nbytes : isMemcpyed(header) ? 1 : header.blocksize > 0 ? Math.min(header.blocksize, header.nbytes) : header.nbytes;
+  return { header, fileBytes: size, native, granuleBytes };
 }
 
 /**
@@ -56,14 +48,14 @@ export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, l
   const { header } = layout;
   if (header.nbytes !== chunkBytes) throw corrupt(file, `blosc: the frame decodes to ${header.nbytes} bytes, a chunk holds ${chunkBytes}`);
   if (!layout.native) return null;
-  if (header.flags & FLAG_MEMCPYED) {
-    if (header.cbytes !== header.nbytes + HEADER_BYTES) throw corrupt(file, `blosc: a memcpyed frame of ${header.cbytes} bytes cannot hold ${header.nbytes} bytes`);
-    return readExactly(handle, file, HEADER_BYTES + lo, hi - lo, into(hi - lo));
+  let frame;
+  try {
+    frame = frameLayout(header);
+  } catch (err) {
+    throw corrupt(file, (err as Error).message);
   }
-  if (header.blocksize === 0 || header.blocksize > header.nbytes) throw corrupt(file, `blosc: block size ${header.blocksize} for ${header.nbytes} bytes`);
-  const blocks = Math.ceil(header.nbytes / header.blocksize);
-  const dataStart = HEADER_BYTES + 4 * blocks;
-  if (dataStart > header.cbytes) throw corrupt(file, `blosc: ${blocks} block offsets do not fit in a ${header.cbytes}-byte frame`);
+  if (frame.memcpyed) return readExactly(handle, file, HEADER_BYTES + lo, hi - lo, into(hi - lo));
+  const { blocks, dataStart } = frame;
   const offsets = readExactly(handle, file, HEADER_BYTES, 4 * blocks);
   const view = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
   const starts = Array.from({ length: blocks }, (_, b) => view.getInt32(4 * b, true));

@@ -15,7 +15,7 @@ import { bloscPart, readBloscLayout } from "../codecs/blosc-part.js";
 import type { NumericArray } from "../dataset.js";
 import { typedArrayClasses } from "../typed-arrays.js";
 import type { ZarrArrayMetadata } from "./metadata.js";
-import type { ChunkFile } from "./store-access.js";
+import { type ChunkFile, readExactly } from "./store-access.js";
 
 export type PartialCodec = "raw" | "blosc";
 
@@ -113,7 +113,5 @@ function readRawStretch(handle: ChunkFile, file: string, chunkBytes: number, lo:
   if (size !== chunkBytes) {
     throw new ChunkwiseError(size < chunkBytes ? "TruncatedError" : "IOError", `${size < chunkBytes ? "truncated" : "corrupt"} chunk: it holds ${size} bytes, an uncompressed chunk ${chunkBytes}`, { path: file });
   }
-  const out = handle.readAt(lo, hi - lo, into);
-  if (out.length !== hi - lo) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${hi - lo} bytes at offset ${lo}`, { path: file });
-  return out;
+  return readExactly(handle, file, lo, hi - lo, into);
 }

@@ -94,6 +94,13 @@ export class ChunkFile {
   }
 }
 
+/** Exactly `length` bytes of `handle` from `offset` (into `into`, when given); a file that ends first is a truncated chunk, named `file`. */
+export function readExactly(handle: ChunkFile, file: string, offset: number, length: number, into?: Uint8Array): Uint8Array {
+  const out = handle.readAt(offset, length, into);
+  if (out.length !== length) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${length} bytes at offset ${offset}`, { path: file });
+  return out;
+}
+
 /** Open flags that refuse a symbolic link as the last path component (ELOOP). */
 const NO_FOLLOW = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW;
 
