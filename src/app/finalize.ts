@@ -7,6 +7,7 @@
  */
 import { rm, stat } from "node:fs/promises";
 import { ChunkwiseError } from "../errors.js";
+import { setDurableWrites } from "../formats/write/durability.js";
 import { attachWriter, unfinishedOutput } from "../formats/write/open-writer.js";
 import type { OutputFormat } from "../formats/writer.js";
 import { detectMachine } from "../system/index.js";
@@ -24,6 +25,8 @@ export interface FinalizeRequest {
   readonly source: string | null;
   readonly verify: VerifyMode;
   readonly threads: number | null;
+  /** fsync what finalize writes (see durability.ts). */
+  readonly durable?: boolean;
 }
 
 export interface FinalizeReport {
@@ -69,6 +72,7 @@ function missingText(missing: readonly MissingWork[], partitions: number | null)
 }
 
 export async function finalizeJob(request: FinalizeRequest): Promise<FinalizeReport> {
+  setDurableWrites(request.durable ?? false);
   const found = await findJob(request.destination);
   if (found === null) {
     const exists = (await stat(request.destination).catch(() => null)) !== null;

@@ -27,6 +27,7 @@ import { type ArrayJob, type ExecutionProgress, type ExecutionSummary, executeRe
 import { Journal, type JournalState, isTaskDone } from "../rechunk/journal.js";
 import { type Partition, jobShares, missingWork, partitionLabel, shareSelector, stageOneDependencies } from "../rechunk/partition.js";
 import { acquireInit, releaseInit, waitForJob, writePartitionRecord } from "../rechunk/partition-state.js";
+import { setDurableWrites } from "../formats/write/durability.js";
 import { chooseOutputFormat, stateDirectory } from "../rechunk/output.js";
 import { type RechunkPlan, planRechunk, planWarnings } from "../rechunk/plan.js";
 import { type ChunkSpec, parseChunkSpec, parseCodecChoice, resolveChunkSpec, specApplies } from "../rechunk/spec.js";
@@ -48,6 +49,8 @@ export interface RechunkRequest {
   readonly resume: boolean;
   readonly overwrite: boolean;
   readonly verify: VerifyMode;
+  /** fsync every file written and every journal line, so a resume survives the machine stopping too (see durability.ts). */
+  readonly durable?: boolean;
   /** Do only this share of the job (`--partition I/N`, Zarr output): no finalize, no verification. */
   readonly partition?: Partition | null;
   /** With `partition`: only this stage (1 or 2) of the share; default every stage whose input is complete. */
@@ -342,6 +345,7 @@ function sameTargets(job: JobFile, decided: readonly ArrayDecision[]): string | 
 }
 
 export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
+  setDurableWrites(request.durable ?? false);
   if ((request.chunks === null) === !request.auto) {
     throw new ChunkwiseError("UsageError", "give exactly one of --chunks SPEC or --auto");
   }
@@ -457,6 +461,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
         maxMemBytes,
         journal,
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        durable: request.durable ?? false,
         ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
       });
       if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
@@ -631,6 +636,7 @@ async function runPartition(request: RechunkRequest, partition: Partition, prepa
         journal,
         selected: shareSelector(arrays, shares, partition, new Set([stage])),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        durable: request.durable ?? false,
         ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
       }),
     );

@@ -16,11 +16,12 @@ export default class Finalize extends ChunkwiseCommand {
   static override flags = {
     verify: Flags.string({ description: "Compare DST with the job's source: every chunk, a random sample, or not at all.", options: ["full", "sample", "none"], default: "sample" }),
     threads: Flags.integer({ description: "Worker threads for verification (default: the usable cores).", min: 1 }),
+    durable: Flags.boolean({ description: "fsync the metadata files and the journal line as they are written." }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Finalize);
-    const report = await finalizeJob({ destination: args.dst, source: null, verify: flags.verify as VerifyMode, threads: flags.threads ?? null });
+    const report = await finalizeJob({ destination: args.dst, source: null, verify: flags.verify as VerifyMode, threads: flags.threads ?? null, durable: flags.durable });
     if (flags.json) this.printJson(finalizeJson(report));
     else this.log(renderFinalize(report));
   }

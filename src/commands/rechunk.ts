@@ -40,6 +40,7 @@ export default class Rechunk extends ChunkwiseCommand {
     overwrite: Flags.boolean({ description: "Replace an existing DST." }),
     partition: Flags.string({ description: "Do only share I of N (0 ≤ I < N) of the job, for a batch engine running N processes on a shared file system (Zarr output); then --finalize." }),
     stage: Flags.string({ description: "With --partition: only this stage of the share (two-stage plans run --stage 1 everywhere first).", options: ["1", "2"] }),
+    durable: Flags.boolean({ description: "fsync every file and journal line as it is written, so --resume works after the machine stops (power loss), not only after the process dies; slower." }),
     finalize: Flags.boolean({ description: "Check every partition finished, write the final metadata and verify (same as chunkwise finalize DST)." }),
   };
 
@@ -48,7 +49,7 @@ export default class Rechunk extends ChunkwiseCommand {
     if (flags.finalize) {
       const clash = (["partition", "stage", "resume", "overwrite", "dry-run"] as const).filter((name) => flags[name] !== undefined && flags[name] !== false);
       if (clash.length > 0) throw new ChunkwiseError("UsageError", `--finalize finishes a job the partitions ran; it does not go with ${clash.map((n) => `--${n}`).join(", ")}`);
-      const finished = await finalizeJob({ destination: args.dst, source: args.src, verify: flags.verify as VerifyMode, threads: flags.threads ?? null });
+      const finished = await finalizeJob({ destination: args.dst, source: args.src, verify: flags.verify as VerifyMode, threads: flags.threads ?? null, durable: flags.durable });
       if (flags.json) this.printJson(finalizeJson(finished));
       else this.log(renderFinalize(finished));
       return;
@@ -75,6 +76,7 @@ export default class Rechunk extends ChunkwiseCommand {
       resume: flags.resume,
       overwrite: flags.overwrite,
       verify: flags.verify as VerifyMode,
+      durable: flags.durable,
       partition,
       stage: flags.stage === undefined ? null : (Number(flags.stage) as 1 | 2),
       ...(reporter ? { onProgress: (p) => reporter.update(p) } : {}),

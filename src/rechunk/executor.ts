@@ -38,6 +38,8 @@ export interface ExecuteRequest {
   readonly maxMemBytes: number;
   readonly journal: JournalState;
   readonly onProgress?: (progress: ExecutionProgress) => void;
+  /** fsync every file and journal line (see durability.ts). Default false. */
+  readonly durable?: boolean;
   /** Test hook: every worker thread kills the process after writing this many units. */
   readonly killAfterUnits?: number;
   /** Run only the tasks this accepts (a partition's share); the others are neither run nor counted. Default: all. */
@@ -100,8 +102,14 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
         const { shape, itemSize } = job.plan;
         const source: BlockSource =
           stage.from === "source"
-            ? { kind: "dataset", location: request.source, array: job.path, chunks: stage.readChunks, partial: stage.partialReads === true }
-            : { kind: "scratch", directory: scratchDirectory(request.stateDir, arrayIndex), chunks: stage.readChunks!, elementType: job.elementType! };
+            ? { kind: "dataset", location: request.source, array: job.path, chunks: stage.readChunks }
+            : {
+                kind: "scratch",
+                directory: scratchDirectory(request.stateDir, arrayIndex),
+                chunks: stage.readChunks!,
+                groups: job.plan.stages[stageIndex - 1]!.taskBlock,
+                elementType: job.elementType!,
+              };
         const target: BlockTarget =
           stage.to === "intermediate"
             ? { kind: "scratch", directory: scratchDirectory(request.stateDir, arrayIndex) }
@@ -134,6 +142,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
               target,
               units: stage.writeChunks,
               journal: { stateDir: request.stateDir, array: job.path, stage: stageIndex, task: task.index },
+              durable: request.durable ?? false,
               ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
             },
           });

@@ -6,7 +6,7 @@
  *                       once, atomically (temp file, fsync, rename), before any data
  *   journal/<writer>.jsonl
  *                       append-only lines, one per completed task (array, stage, task index,
- *                       units written, bytes), fsync'd after each line; one file per writing
+ *                       units written, bytes), fsync'd with --durable; one file per writing
  *                       process ("main" for a whole run), so several processes never append to
  *                       the same file
  *
@@ -15,12 +15,14 @@
  * a file: a last line without its newline or that does not parse is ignored and cut off before
  * the next append. A bad line anywhere else means the journal was damaged: refused.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdir, open, readFile, readdir, rename, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
+import { syncIfDurable } from "../formats/write/durability.js";
 
-export const JOURNAL_VERSION = 1;
+/** 2: intermediate chunks stored in one file per stage-1 task (scratch.ts), not one per chunk. */
+export const JOURNAL_VERSION = 2;
 
 export type JournalEntry =
   | { readonly type: "task"; readonly array: string; readonly stage: number; readonly task: number; readonly units: number; readonly bytes: number }
@@ -195,12 +197,12 @@ export class Journal {
     return path.join(this.directory, `${this.writerName}.jsonl`);
   }
 
-  /** Append one entry and make it durable before returning. */
+  /** Append one entry (on disk before returning with --durable, see durability.ts). */
   append(entry: JournalEntry): void {
     if (this.fd === null) throw new Error("internal: journal is closed");
     try {
       writeSync(this.fd, `${JSON.stringify(entry)}\n`);
-      fsyncSync(this.fd);
+      syncIfDurable(this.fd);
     } catch (err) {
       throw fromSystemError(err, this.file);
     }

@@ -9,7 +9,7 @@ import { type PlacedBlock, allocateLike, copyRegion, isNumeric } from "../format
 import type { ArrayValues, Block, Dataset, NumericArray, PartMemory } from "../formats/dataset.js";
 import { product } from "../model/layout.js";
 import { CONTIGUOUS_SLAB_BYTES, type Region, cellsIn } from "./plan.js";
-import { type ScratchArray, readScratchChunk } from "./scratch.js";
+import { type ScratchArray, readScratchChunks } from "./scratch.js";
 
 export class Pieces {
   readonly region: Region;
@@ -68,9 +68,7 @@ export interface DatasetInput {
   readonly array: string;
   /** The source's chunks; null for contiguous data (read in slabs). */
   readonly chunks: readonly number[] | null;
-  /** Read only the part of each chunk inside the region (plans with partial reads). */
-  readonly partial: boolean;
-  /** Where partial reads put their bytes (default: fresh memory). */
+  /** Where chunk reads put their bytes (default: fresh memory). */
   readonly memory?: PartMemory;
 }
 
@@ -84,13 +82,10 @@ export async function readDatasetPieces(input: DatasetInput, shape: readonly num
     const cells = [...cellsIn(region, chunks, shape)];
     const list: PlacedBlock[] = [];
     for (const cell of cells) {
-      if (input.partial) {
-        const part = intersection({ origin: cell.start, shape: cell.stop.map((s, axis) => s - cell.start[axis]!), values: [] }, region);
-        list.push(await dataset.readChunkPart(array, cell.coords, part, input.memory));
-      } else {
-        const block = await dataset.readChunk(array, cell.coords);
-        list.push({ origin: cell.start, shape: block.shape, values: block.values });
-      }
+      // Whole chunks too: a dataset reads a part that is its whole chunk into `memory` (mapped and
+      // reused), where readChunk would decode into a fresh buffer, costing page faults and garbage.
+      const part = intersection({ origin: cell.start, shape: cell.stop.map((s, axis) => s - cell.start[axis]!), values: [] }, region);
+      list.push(await dataset.readChunkPart(array, cell.coords, part, input.memory));
     }
     return new Pieces(region, list, { chunks, shape, cells: cells.map((cell) => cell.coords) });
   }
@@ -112,10 +107,9 @@ export async function readDatasetPieces(input: DatasetInput, shape: readonly num
   return new Pieces(region, list, null);
 }
 
-/** The pieces of `region` of the intermediate array: its chunk files, each read once (into `memory` when given). */
-export async function readScratchPieces(scratch: ScratchArray, region: Region, memory?: PartMemory): Promise<Pieces> {
+/** The pieces of `region` of the intermediate array: its chunks, each read once (into `memory` when given). */
+export function readScratchPieces(scratch: ScratchArray, region: Region, memory?: PartMemory): Pieces {
   const cells = [...cellsIn(region, scratch.chunks, scratch.shape)];
-  const list: PlacedBlock[] = [];
-  for (const cell of cells) list.push(await readScratchChunk(scratch, cell, memory && ((bytes) => memory.keep(bytes))));
+  const list = readScratchChunks(scratch, cells, memory && ((bytes) => memory.keep(bytes)));
   return new Pieces(region, list, { chunks: scratch.chunks, shape: scratch.shape, cells: cells.map((cell) => cell.coords) });
 }

@@ -26,7 +26,8 @@ import { firstDifference } from "./copy.js";
 import { Journal } from "./journal.js";
 import { type Pieces, readDatasetPieces, readScratchPieces } from "./pieces.js";
 import { type Region, cellsIn, ravel } from "./plan.js";
-import { type ElementCtor, writeScratchChunk } from "./scratch.js";
+import { type ElementCtor, ScratchGroupWriter } from "./scratch.js";
+import { setDurableWrites } from "../formats/write/durability.js";
 
 export type BlockSource =
   | {
@@ -34,10 +35,15 @@ export type BlockSource =
       readonly location: string;
       readonly array: string;
       readonly chunks: readonly number[] | null;
-      /** Read only each chunk's part inside the task's region (a plan with partial reads). */
-      readonly partial?: boolean;
     }
-  | { readonly kind: "scratch"; readonly directory: string; readonly chunks: readonly number[]; readonly elementType: string };
+  | {
+      readonly kind: "scratch";
+      readonly directory: string;
+      readonly chunks: readonly number[];
+      /** The stage-1 task block: the intermediate chunks of one are stored together (see scratch.ts). */
+      readonly groups: readonly number[];
+      readonly elementType: string;
+    };
 
 export type BlockTarget =
   | { readonly kind: "output"; readonly location: string; readonly array: string }
@@ -53,6 +59,8 @@ export interface CopyBlockPayload {
   readonly units: readonly number[];
   /** Journal line to append once every unit is written. */
   readonly journal: { readonly stateDir: string; readonly array: string; readonly stage: number; readonly task: number } | null;
+  /** fsync every file and journal line (--durable, see durability.ts). */
+  readonly durable: boolean;
   /** Test hook: SIGKILL this process after this many units were written by this thread. */
   readonly killAfterUnits?: number;
 }
@@ -102,17 +110,17 @@ const fromPool = (slot: "block" | "unit") => (like: NumericArray, length: number
 async function readPieces(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Pieces> {
   const { region, shape } = payload;
   if (source.kind === "scratch") {
-    return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, ctor: elementCtor(source.elementType) }, region, taskMemory);
+    return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, groups: source.groups, ctor: elementCtor(source.elementType) }, region, taskMemory);
   }
   const dataset: Dataset = await ctx.dataset(source.location);
-  return readDatasetPieces({ dataset, array: source.array, chunks: source.chunks, partial: source.partial === true, memory: taskMemory }, shape, payload.itemSize, region);
+  return readDatasetPieces({ dataset, array: source.array, chunks: source.chunks, memory: taskMemory }, shape, payload.itemSize, region);
 }
 
-function scratchCtor(values: ArrayValues): ElementCtor {
-  if (!ArrayBuffer.isView(values)) {
+function scratchValues(values: ArrayValues): NumericArray {
+  if (!isNumeric(values)) {
     throw new ChunkwiseError("UnsupportedError", "a two-stage rechunk of string or object data is not supported: raise --max-mem so that one stage fits");
   }
-  return elementCtor(values.constructor.name);
+  return values;
 }
 
 /**
@@ -154,6 +162,7 @@ function writerFor(location: string): Promise<DatasetWriter> {
 export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _inputs, ctx): Promise<TaskValue<CopyBlockResult>> => {
   // The previous task's pieces are gone: its memory is this task's.
   arena.reset();
+  setDurableWrites(payload.durable);
   const pieces = await ctx.phase("read", () => readPieces(payload.source, payload, ctx));
   const { target, region, shape, units } = payload;
   const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
@@ -162,19 +171,23 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
   let count = 0;
   await ctx.phase("write", async () => {
     const writer = target.kind === "output" ? await writerFor(target.location) : null;
-    for (const unit of cellsIn(region, units, shape)) {
-      // The unit buffer is reused: each unit is written (and awaited) before the next is filled.
-      const unitShape = unit.stop.map((s, axis) => s - unit.start[axis]!);
-      const values = isNumeric(like) ? pool.take("unit", like, product(unitShape)) : allocateLike(like, product(unitShape));
-      pieces.fill({ origin: unit.start, shape: unitShape, values });
-      const piece: Block = { shape: unitShape, values };
-      if (writer !== null && target.kind === "output") await writer.writeUnit(target.array, unit.coords, piece);
-      else if (target.kind === "scratch") {
-        await writeScratchChunk({ directory: target.directory, shape, chunks: units, ctor: scratchCtor(like) }, unit.coords, piece);
+    const group = target.kind === "scratch" ? ScratchGroupWriter.open(target.directory, region) : null;
+    try {
+      for (const unit of cellsIn(region, units, shape)) {
+        // The unit buffer is reused: each unit is written (and awaited) before the next is filled.
+        const unitShape = unit.stop.map((s, axis) => s - unit.start[axis]!);
+        const values = isNumeric(like) ? pool.take("unit", like, product(unitShape)) : allocateLike(like, product(unitShape));
+        pieces.fill({ origin: unit.start, shape: unitShape, values });
+        if (writer !== null && target.kind === "output") await writer.writeUnit(target.array, unit.coords, { shape: unitShape, values });
+        else group?.append(scratchValues(values));
+        count++;
+        unitsWrittenByThread++;
+        if (payload.killAfterUnits !== undefined && unitsWrittenByThread >= payload.killAfterUnits) process.kill(process.pid, "SIGKILL");
       }
-      count++;
-      unitsWrittenByThread++;
-      if (payload.killAfterUnits !== undefined && unitsWrittenByThread >= payload.killAfterUnits) process.kill(process.pid, "SIGKILL");
+      group?.commit();
+    } catch (err) {
+      group?.abort();
+      throw err;
     }
     if (payload.journal !== null) {
       const { stateDir, array, stage, task } = payload.journal;

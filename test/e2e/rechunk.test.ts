@@ -86,6 +86,25 @@ print("ok")
     expect(py.stdout.trim()).toBe("ok");
   });
 
+  it("--durable fsyncs every chunk file, intermediate group and journal line; without it only the job file is", async () => {
+    // strace counts the fsync calls of the whole process tree (worker threads included).
+    const fsyncs = (durable: boolean): { count: number; files: number } => {
+      const dst = path.join(tmp, `durable-${durable}.zarr`);
+      const trace = path.join(tmp, `durable-${durable}.strace`);
+      const args = ["rechunk", climateV2, dst, "--chunks", "time=-1,lat=8,lon=10", "--max-mem", "1MiB", "--threads", "2", "--verify", "none", ...(durable ? ["--durable"] : [])];
+      const run = spawnSync("strace", ["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", trace, process.execPath, path.join("bin", "run.js"), ...args], { encoding: "utf8" });
+      expect(run.status, run.stderr).toBe(0);
+      const count = spawnSync("grep", ["-c", "fsync(", trace], { encoding: "utf8" }).stdout.trim();
+      const files = spawnSync("find", [path.join(dst, "tas"), "-type", "f", "-name", "*.*.*"], { encoding: "utf8" }).stdout.trim().split("\n").length;
+      return { count: Number(count), files };
+    };
+    const plain = fsyncs(false);
+    const durable = fsyncs(true);
+    expect(plain.count).toBeLessThanOrEqual(2);
+    // Each chunk file and its directory, plus groups and journal lines.
+    expect(durable.count).toBeGreaterThan(2 * durable.files);
+  });
+
   it("Zarr v2 → v3 (sharded) → v3", async () => {
     const v3 = path.join(tmp, "v2v3.zarr");
     const r1 = await runCli(["rechunk", climateV2, v3, "--format", "zarr3", "--chunks", "time=-1,lat=16,lon=16", "--shards", "time=-1,lat=32,lon=32", "--verify", "full"]);

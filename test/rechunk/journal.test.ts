@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isChunkwiseError } from "../../src/errors.js";
-import { Journal, doneCount, isTaskDone, parseJournalText } from "../../src/rechunk/journal.js";
+import { JOURNAL_VERSION, Journal, doneCount, isTaskDone, parseJournalText } from "../../src/rechunk/journal.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -66,7 +66,7 @@ describe("journal", () => {
 
   it("writes the job atomically and reads it back; a damaged job file is refused", async () => {
     await Journal.writeJob(dir, { source: "/x", arrays: [] });
-    expect(await Journal.readJob(dir)).toMatchObject({ source: "/x", journal_version: 1 });
+    expect(await Journal.readJob(dir)).toMatchObject({ source: "/x", journal_version: JOURNAL_VERSION });
     await writeFile(Journal.jobFile(dir), "{");
     await expect(Journal.readJob(dir)).rejects.toMatchObject({ tag: "MetadataError" });
     expect(await Journal.readJob(path.join(dir, "none"))).toBeNull();

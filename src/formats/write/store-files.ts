@@ -4,10 +4,11 @@
  * so a crash never leaves a torn file and writing the same bytes twice is harmless.
  */
 import { randomBytes } from "node:crypto";
-import { renameSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
+import { durableWrites, syncDirectoryIfDurable, syncIfDurable } from "./durability.js";
 
 /** Names a node may not have: they would collide with the metadata files or with chunkwise's staging area. */
 const RESERVED = new Set([".zarray", ".zgroup", ".zattrs", ".zmetadata", "zarr.json", ".chunkwise"]);
@@ -94,9 +95,19 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string |
   // Synchronous: small files written from worker threads, where a round trip through libuv's
   // four shared I/O threads costs more than the write to the page cache.
   try {
-    if (typeof bytes === "string" || bytes instanceof Uint8Array) writeFileSync(temp, bytes);
-    else await writePieces(temp, bytes);
+    if (typeof bytes !== "string" && !(bytes instanceof Uint8Array)) await writePieces(temp, bytes);
+    else if (!durableWrites()) writeFileSync(temp, bytes);
+    else {
+      const fd = openSync(temp, "w");
+      try {
+        writeFileSync(fd, bytes);
+        syncIfDurable(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
     renameSync(temp, file);
+    syncDirectoryIfDurable(path.dirname(file));
   } catch (err) {
     await rm(temp, { force: true }).catch(() => undefined);
     throw fromSystemError(err, file);
@@ -124,6 +135,7 @@ async function writePieces(file: string, pieces: readonly Uint8Array[]): Promise
         skip = 0;
       }
     }
+    if (durableWrites()) await handle.sync();
   } finally {
     await handle.close();
   }
