@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registry } from "zarrita";
 import { withChunkwiseBloscDecode } from "../../src/formats/codecs/blosc-codec.js";
-import { bloscDecodesNatively, decodeBloscFrame, readBloscHeader } from "../../src/formats/codecs/blosc-decode.js";
+import { bloscDecodesNatively, decodeBloscBlocks, decodeBloscFrame, readBloscHeader } from "../../src/formats/codecs/blosc-decode.js";
 import { registerChunkwiseCodecs } from "../../src/formats/codecs/index.js";
 import { decodeLz4Block } from "../../src/formats/codecs/lz4-block.js";
 import { unshuffle } from "../../src/formats/codecs/unshuffle.js";
@@ -289,6 +289,20 @@ describe("decodeLz4Block", () => {
     expect([...out]).toEqual(expected);
   });
 
+  it("with prefix, decodes exactly the first n bytes for every n, stopping inside literals and matches", () => {
+    // "abc", an overlapping 29-byte match, then "xy": every n cuts a literal run or a match somewhere.
+    const src = block(0x3f, 97, 98, 99, 3, 0, 10, 0x20, 120, 121);
+    const whole = new Uint8Array(34);
+    decodeLz4Block(src, whole);
+    for (let n = 0; n <= whole.length; n++) {
+      const out = new Uint8Array(40).fill(0xee);
+      decodeLz4Block(src, out.subarray(0, n), true);
+      expect([...out.subarray(0, n)], `n ${n}`).toEqual([...whole.subarray(0, n)]);
+      expect(out.subarray(n).every((x) => x === 0xee), `n ${n}: nothing written past the prefix`).toBe(true);
+    }
+    expect(() => decodeLz4Block(src, new Uint8Array(35), true)).toThrow(/decodes to 34 bytes, expected 35/);
+  });
+
   it.each([
     ["offset 0", block(0x10, 65, 0, 0, 0x00), 6, /match offset 0/],
     ["an offset before the output start", block(0x10, 65, 2, 0, 0x00), 6, /points before the output start/],
@@ -306,7 +320,52 @@ describe("decodeLz4Block", () => {
   });
 });
 
+describe("decodeBloscBlocks with wanted bytes", () => {
+  it("decodes every wanted byte range of every c-blosc frame as the whole decode does", () => {
+    let checked = 0;
+    for (const c of cases.filter((c) => c.frame[1] > 16 && bloscDecodesNatively(frameOf(c)))) {
+      const frame = frameOf(c);
+      const header = readBloscHeader(frame);
+      if (header.flags & 0x02 || header.nbytes === 0) continue; // memcpyed: no blocks
+      const blocks = Math.ceil(header.nbytes / header.blocksize);
+      const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+      const starts = Array.from({ length: blocks }, (_, b) => view.getInt32(16 + 4 * b, true));
+      const sorted = [...starts].sort((a, b) => a - b);
+      const ends = starts.map((start) => sorted[sorted.indexOf(start) + 1] ?? header.cbytes);
+      const raw = rawOf(c);
+      for (let trial = 0; trial < 6; trial++) {
+        const lo = Math.floor(((trial * 7919 + 13) % 101) / 101 * raw.length);
+        const hi = Math.min(raw.length, lo + 1 + Math.floor(((trial * 104729 + 7) % 97) / 97 * (raw.length - lo)));
+        const first = Math.floor(lo / header.blocksize);
+        const last = Math.ceil(hi / header.blocksize) - 1;
+        const base = first * header.blocksize;
+        const out = decodeBloscBlocks(header, starts, ends, frame, 0, first, last, undefined, { lo: lo - base, hi: hi - base });
+        expect(sameBytes(out.subarray(lo - base, hi - base), raw.subarray(lo, hi)), `${label(c)}: bytes ${lo}–${hi}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(1000);
+  });
+});
+
 describe("unshuffle", () => {
+  it.each([1, 2, 4, 8, 3])("typesize %i: a range of elements, leaving the others alone", (typesize) => {
+    const count = 64;
+    // A trailing byte after the last whole element (one-byte elements have none).
+    const plain = Uint8Array.from({ length: count * typesize + (typesize > 1 ? 1 : 0) }, (_, i) => (i * 31 + 7) & 0xff);
+    const shuffled = new Uint8Array(plain.length);
+    for (let i = 0; i < count; i++) for (let j = 0; j < typesize; j++) shuffled[j * count + i] = plain[i * typesize + j]!;
+    shuffled[plain.length - 1] = plain[plain.length - 1]!;
+    for (const [first, stop] of [[0, 64], [4, 12], [3, 9], [60, 64], [8, 8]] as const) {
+      const dst = new Uint8Array(plain.length).fill(0xee);
+      unshuffle(shuffled, dst, typesize, first, stop);
+      expect(sameBytes(dst.subarray(first * typesize, stop * typesize), plain.subarray(first * typesize, stop * typesize)), `${first}–${stop}`).toBe(true);
+      expect(dst.subarray(0, first * typesize).every((x) => x === 0xee) && dst.subarray(stop * typesize, count * typesize).every((x) => x === 0xee)).toBe(true);
+      if (typesize > 1) expect(dst[plain.length - 1], "the trailing byte goes along only with the last element").toBe(stop === count ? plain[plain.length - 1] : 0xee);
+    }
+    expect(() => unshuffle(shuffled, new Uint8Array(plain.length), typesize, 5, 65)).toThrow(/elements 5–65 of 64/);
+  });
+
   it.each([1, 2, 3, 4, 5, 8, 16, 255])("typesize %i, aligned or not, with trailing bytes", (typesize) => {
     for (const count of [0, 1, 7, 130, 256]) {
       for (const trailing of [0, typesize > 1 ? typesize - 1 : 0]) {

@@ -130,11 +130,20 @@ export function decodeBloscFrame(frame: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Bytes [lo, hi) of a block, the only ones a partial decode must produce. */
+export interface WantedBytes {
+  readonly lo: number;
+  readonly hi: number;
+}
+
 /**
  * Decode blocks `first`..`last` of a compressed (not memcpyed) frame whose header is `header`,
  * whose block offsets are `starts` and where each block's data must end at `ends[b]` (where the
  * next stored block starts), given only `bytes`: the frame's bytes from offset `base` on, covering
  * those blocks. Returns their decoded bytes, from block `first`'s first byte (in `into` when given).
+ * With `want` (offsets in the returned bytes), only those bytes are sure to be decoded: an LZ4
+ * stream is decoded up to the last byte needed from it (it cannot start in the middle), a stream
+ * holding none of them not at all, and only the wanted elements are unshuffled.
  */
 export function decodeBloscBlocks(
   header: BloscHeader,
@@ -145,6 +154,7 @@ export function decodeBloscBlocks(
   first: number,
   last: number,
   into?: Uint8Array,
+  want?: WantedBytes,
 ): Uint8Array {
   const { nbytes, blocksize } = header;
   const from = first * blocksize;
@@ -153,7 +163,9 @@ export function decodeBloscBlocks(
   const scratch = isShuffled(header) ? new Uint8Array(blocksize) : null;
   for (let b = first; b <= last; b++) {
     const blockStart = b * blocksize - from;
-    const end = decodeBlock(header, b, bytes, base, starts[b]!, out.subarray(blockStart, Math.min(out.length, blockStart + blocksize)), scratch);
+    const target = out.subarray(blockStart, Math.min(out.length, blockStart + blocksize));
+    const inBlock = want && { lo: Math.max(0, want.lo - blockStart), hi: Math.min(target.length, want.hi - blockStart) };
+    const end = decodeBlock(header, b, bytes, base, starts[b]!, target, scratch, inBlock);
     if (end !== ends[b]) throw new Error(`blosc: block ${b} ends at byte ${end}, where the next stored block starts at ${ends[b]}`);
   }
   return out;
@@ -165,10 +177,11 @@ function isShuffled(header: BloscHeader): boolean {
 
 /**
  * Decode block `b` (its streams start at frame offset `at`) into `target`, which is the block's
- * size. `bytes` holds the frame from offset `base` on; nothing is read outside it. Returns the
- * frame offset where the block's data ends.
+ * size: all of it, or only the bytes `want` asks for (see decodeBloscBlocks). `bytes` holds the
+ * frame from offset `base` on; nothing is read outside it. Returns the frame offset where the
+ * block's data ends (every stream's size is read, decoded or not).
  */
-function decodeBlock(header: BloscHeader, b: number, bytes: Uint8Array, base: number, at: number, target: Uint8Array, scratch: Uint8Array | null): number {
+function decodeBlock(header: BloscHeader, b: number, bytes: Uint8Array, base: number, at: number, target: Uint8Array, scratch: Uint8Array | null, want?: WantedBytes): number {
   const { flags, typesize, blocksize } = header;
   const end = base + bytes.length;
   const size = target.length;
@@ -178,27 +191,59 @@ function decodeBlock(header: BloscHeader, b: number, bytes: Uint8Array, base: nu
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const decoded = scratch ? scratch.subarray(0, size) : target;
   const streamBytes = size / streams;
+  const { elements, needed } = neededBytes(size, scratch ? typesize : 1, want);
   let position = at;
   for (let s = 0; s < streams; s++) {
     if (end - position < 4) throw new Error(`blosc: block ${b} stream ${s} starts past the frame end`);
     const compressed = view.getInt32(position - base, true);
     position += 4;
     if (compressed < 0 || compressed > end - position) throw new Error(`blosc: block ${b} stream ${s} claims ${compressed} bytes, past the frame end`);
-    const source = bytes.subarray(position - base, position - base + compressed);
-    const stream = decoded.subarray(s * streamBytes, (s + 1) * streamBytes);
-    if (compressed === streamBytes) {
-      stream.set(source);
-    } else {
-      try {
-        decodeLz4Block(source, stream);
-      } catch (error) {
-        throw new Error(`blosc: block ${b} stream ${s}: ${(error as Error).message}`);
+    const prefix = neededPrefix(needed, s * streamBytes, (s + 1) * streamBytes);
+    if (prefix > 0) {
+      const source = bytes.subarray(position - base, position - base + compressed);
+      const stream = decoded.subarray(s * streamBytes, s * streamBytes + prefix);
+      if (compressed === streamBytes) {
+        stream.set(source.subarray(0, prefix));
+      } else {
+        try {
+          decodeLz4Block(source, stream, prefix < streamBytes);
+        } catch (error) {
+          throw new Error(`blosc: block ${b} stream ${s}: ${(error as Error).message}`);
+        }
       }
     }
     position += compressed;
   }
-  if (scratch) unshuffle(decoded, target, typesize);
+  if (scratch) unshuffle(decoded, target, typesize, elements.first, elements.stop);
   return position;
+}
+
+/**
+ * Which bytes of a block's decoded streams a decode needs: for a byte-shuffled block (`typesize`
+ * > 1), the wanted elements (widened to fours, for unshuffle's word-at-a-time path) in each of
+ * the typesize byte planes, plus the bytes after the last whole element when the range reaches
+ * them; otherwise the wanted bytes themselves.
+ */
+function neededBytes(size: number, typesize: number, want: WantedBytes | undefined): { elements: { first: number; stop: number }; needed: WantedBytes[] } {
+  const count = Math.floor(size / typesize);
+  if (want === undefined || want.lo >= want.hi) {
+    return { elements: { first: 0, stop: count }, needed: want === undefined ? [{ lo: 0, hi: size }] : [] };
+  }
+  if (typesize === 1) return { elements: { first: 0, stop: count }, needed: [want] };
+  const first = Math.floor(Math.floor(want.lo / typesize) / 4) * 4;
+  const wantedStop = Math.ceil(want.hi / typesize);
+  const stop = wantedStop >= count || want.hi > count * typesize ? count : Math.min(count, Math.ceil(wantedStop / 4) * 4);
+  const needed: WantedBytes[] = [];
+  for (let plane = 0; plane < typesize; plane++) needed.push({ lo: plane * count + first, hi: plane * count + stop });
+  if (stop === count && count * typesize < size) needed.push({ lo: count * typesize, hi: size });
+  return { elements: { first, stop }, needed };
+}
+
+/** How many bytes from the start of the stream [start, stop) of the decoded block cover every needed byte in it (0: none). */
+function neededPrefix(needed: readonly WantedBytes[], start: number, stop: number): number {
+  let prefix = 0;
+  for (const range of needed) if (range.lo < stop && range.hi > start) prefix = Math.max(prefix, Math.min(stop, range.hi) - start);
+  return prefix;
 }
 
 /**

@@ -39,9 +39,9 @@ export function readBloscLayout(handle: ChunkFile, file: string): BloscLayout {
 /**
  * Decoded bytes [lo, hi) of the frame filling the open file, whose decoded size must be
  * `chunkBytes`. Reads the header, the block offsets and the compressed blocks that hold the
- * range (into `memory`'s scratch); decodes those blocks only, into memory from `into` (asked for
- * the decoded size of whole blocks, which the result views). Null for a frame blosc-decode.ts
- * does not decode.
+ * range (into `memory`'s scratch); decodes those blocks only, and in them only up to the range's
+ * end (decodeBloscBlocks), into memory from `into` (asked for the decoded size of whole blocks,
+ * which the result views). Null for a frame blosc-decode.ts does not decode.
  */
 export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, lo: number, hi: number, into: (bytes: number) => Uint8Array, memory: PartMemory): Uint8Array | null {
   const layout = readBloscLayout(handle, file);
@@ -83,7 +83,7 @@ export function bloscPart(handle: ChunkFile, file: string, chunkBytes: number, l
   const base = firstBlock * header.blocksize;
   const decoded = into(Math.min(header.nbytes, (lastBlock + 1) * header.blocksize) - base);
   try {
-    decodeBloscBlocks(header, starts, starts.map(endOf), data, from, firstBlock, lastBlock, decoded);
+    decodeBloscBlocks(header, starts, starts.map(endOf), data, from, firstBlock, lastBlock, decoded, { lo: lo - base, hi: hi - base });
   } catch (err) {
     throw corrupt(file, (err as Error).message);
   }

@@ -8,8 +8,12 @@ const MIN_MATCH = 4;
 /** Copies shorter than this go byte by byte: cheaper than the call into set()/copyWithin(). */
 const SHORT_COPY = 32;
 
-/** Decode the LZ4 block `src` into `dst`, which it must fill exactly. */
-export function decodeLz4Block(src: Uint8Array, dst: Uint8Array): void {
+/**
+ * Decode the LZ4 block `src` into `dst`, which it must fill exactly; or, with `prefix`, only the
+ * first dst.length bytes it decodes to: decoding stops there, and the rest of the block is
+ * neither decoded nor checked.
+ */
+export function decodeLz4Block(src: Uint8Array, dst: Uint8Array, prefix = false): void {
   const srcEnd = src.length;
   const dstEnd = dst.length;
   const words = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
@@ -29,7 +33,11 @@ export function decodeLz4Block(src: Uint8Array, dst: Uint8Array): void {
       } while (more === 255);
     }
     if (literals > srcEnd - ip) throw new Error(`lz4: ${literals} literals at input byte ${ip} run past the input end (${srcEnd} bytes)`);
-    if (literals > dstEnd - op) throw new Error(`lz4: ${literals} literals at output byte ${op} run past the output end (${dstEnd} bytes)`);
+    if (literals > dstEnd - op) {
+      if (!prefix) throw new Error(`lz4: ${literals} literals at output byte ${op} run past the output end (${dstEnd} bytes)`);
+      dst.set(src.subarray(ip, ip + dstEnd - op), op);
+      return;
+    }
     if (literals < SHORT_COPY) {
       for (let k = 0; k < literals; k++) dst[op + k] = src[ip + k]!;
     } else {
@@ -37,7 +45,7 @@ export function decodeLz4Block(src: Uint8Array, dst: Uint8Array): void {
     }
     ip += literals;
     op += literals;
-    if (ip === srcEnd) break;
+    if (ip === srcEnd || (prefix && op === dstEnd)) break;
 
     if (srcEnd - ip < 2) throw new Error(`lz4: a match offset runs past the input end (${srcEnd} bytes)`);
     const offset = src[ip]! | (src[ip + 1]! << 8);
@@ -55,7 +63,11 @@ export function decodeLz4Block(src: Uint8Array, dst: Uint8Array): void {
       } while (more === 255);
     }
     length += MIN_MATCH;
-    if (length > dstEnd - op) throw new Error(`lz4: a ${length}-byte match at output byte ${op} runs past the output end (${dstEnd} bytes)`);
+    if (length > dstEnd - op) {
+      if (!prefix) throw new Error(`lz4: a ${length}-byte match at output byte ${op} runs past the output end (${dstEnd} bytes)`);
+      copyMatch(dst, op, offset, dstEnd - op);
+      return;
+    }
     if (length < SHORT_COPY && offset >= 4 && length + 3 <= dstEnd - op) {
       // Most matches are short (5–20 bytes in shuffled floats): copy 4 bytes at a time, forwards,
       // which repeats the pattern correctly when offset >= 4. Up to 3 bytes past the match are
@@ -66,6 +78,7 @@ export function decodeLz4Block(src: Uint8Array, dst: Uint8Array): void {
       copyMatch(dst, op, offset, length);
     }
     op += length;
+    if (prefix && op === dstEnd) return;
   }
   if (op !== dstEnd) throw new Error(`lz4: the block decodes to ${op} bytes, expected ${dstEnd}`);
 }

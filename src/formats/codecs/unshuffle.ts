@@ -5,37 +5,46 @@
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Unshuffle `src` (one shuffled block) into `dst` (same length) for elements of `typesize` bytes. */
-export function unshuffle(src: Uint8Array, dst: Uint8Array, typesize: number): void {
+/**
+ * Unshuffle `src` (one shuffled block) into `dst` (same length) for elements of `typesize` bytes;
+ * with `first`/`end`, only elements [first, end) (the rest of `dst` is left as it is, and only
+ * those elements' bytes of each stream are read). The bytes after the last whole element go
+ * along when `end` is the element count.
+ */
+export function unshuffle(src: Uint8Array, dst: Uint8Array, typesize: number, first = 0, end?: number): void {
   if (src.length !== dst.length) throw new Error(`unshuffle: ${src.length} bytes in, ${dst.length} out`);
   const count = Math.floor(src.length / typesize);
+  const stop = end ?? count;
+  if (first < 0 || first > stop || stop > count) throw new Error(`unshuffle: elements ${first}–${stop} of ${count}`);
   const whole = count * typesize;
   const aligned = LITTLE_ENDIAN && dst.byteOffset % typesize === 0;
-  if (typesize === 4 && aligned) unshuffle4(src, new Uint32Array(dst.buffer, dst.byteOffset, count), count);
-  else if (typesize === 2 && aligned) unshuffle2(src, new Uint16Array(dst.buffer, dst.byteOffset, count), count);
-  else if (typesize === 8 && aligned) unshuffle8(src, new Uint32Array(dst.buffer, dst.byteOffset, count * 2), count);
-  else unshuffleBytes(src, dst, typesize, count);
-  if (whole < src.length) dst.set(src.subarray(whole), whole);
+  // Whole words of each stream: every stream starts 4-byte aligned and the range is in fours.
+  const words = count % 4 === 0 && src.byteOffset % 4 === 0 && first % 4 === 0 && stop % 4 === 0;
+  if (typesize === 4 && aligned) unshuffle4(src, new Uint32Array(dst.buffer, dst.byteOffset, count), count, first, stop, words);
+  else if (typesize === 2 && aligned) unshuffle2(src, new Uint16Array(dst.buffer, dst.byteOffset, count), count, first, stop, words && dst.byteOffset % 4 === 0);
+  else if (typesize === 8 && aligned) unshuffle8(src, new Uint32Array(dst.buffer, dst.byteOffset, count * 2), count, first, stop, words);
+  else unshuffleBytes(src, dst, typesize, count, first, stop);
+  if (stop === count && whole < src.length) dst.set(src.subarray(whole), whole);
 }
 
-function unshuffleBytes(src: Uint8Array, dst: Uint8Array, typesize: number, count: number): void {
+function unshuffleBytes(src: Uint8Array, dst: Uint8Array, typesize: number, count: number, first: number, stop: number): void {
   for (let j = 0; j < typesize; j++) {
     const stream = j * count;
-    for (let i = 0, o = j; i < count; i++, o += typesize) dst[o] = src[stream + i]!;
+    for (let i = first, o = first * typesize + j; i < stop; i++, o += typesize) dst[o] = src[stream + i]!;
   }
 }
 
-function unshuffle2(src: Uint8Array, dst: Uint16Array, count: number): void {
-  if (count % 4 === 0 && src.byteOffset % 4 === 0 && dst.byteOffset % 4 === 0) {
-    transpose2(new Uint32Array(src.buffer, src.byteOffset, count / 2), new Uint32Array(dst.buffer, dst.byteOffset, count / 2), count / 4);
+function unshuffle2(src: Uint8Array, dst: Uint16Array, count: number, first: number, stop: number, words: boolean): void {
+  if (words) {
+    transpose2(new Uint32Array(src.buffer, src.byteOffset, count / 2), new Uint32Array(dst.buffer, dst.byteOffset, count / 2), count / 4, first / 4, stop / 4);
     return;
   }
-  for (let i = 0; i < count; i++) dst[i] = src[i]! | (src[count + i]! << 8);
+  for (let i = first; i < stop; i++) dst[i] = src[i]! | (src[count + i]! << 8);
 }
 
 /** Two streams a word at a time: a word from each holds the low and high bytes of four elements. */
-function transpose2(src: Uint32Array, dst: Uint32Array, words: number): void {
-  for (let w = 0, o = 0; w < words; w++, o += 2) {
+function transpose2(src: Uint32Array, dst: Uint32Array, words: number, from: number, to: number): void {
+  for (let w = from, o = 2 * from; w < to; w++, o += 2) {
     const a = src[w]!;
     const b = src[words + w]!;
     dst[o] = (a & 0xff) | ((b & 0xff) << 8) | ((a << 8) & 0xff0000) | ((b << 16) & 0xff000000);
@@ -43,30 +52,30 @@ function transpose2(src: Uint32Array, dst: Uint32Array, words: number): void {
   }
 }
 
-function unshuffle4(src: Uint8Array, dst: Uint32Array, count: number): void {
-  if (count % 4 === 0 && src.byteOffset % 4 === 0) {
-    transpose4(new Uint32Array(src.buffer, src.byteOffset, count), dst, count / 4, 0, 1, 0);
+function unshuffle4(src: Uint8Array, dst: Uint32Array, count: number, first: number, stop: number, words: boolean): void {
+  if (words) {
+    transpose4(new Uint32Array(src.buffer, src.byteOffset, count), dst, count / 4, 0, 1, 0, first / 4, stop / 4);
     return;
   }
   const s1 = count;
   const s2 = 2 * count;
   const s3 = 3 * count;
-  for (let i = 0; i < count; i++) dst[i] = src[i]! | (src[s1 + i]! << 8) | (src[s2 + i]! << 16) | (src[s3 + i]! << 24);
+  for (let i = first; i < stop; i++) dst[i] = src[i]! | (src[s1 + i]! << 8) | (src[s2 + i]! << 16) | (src[s3 + i]! << 24);
 }
 
 /**
  * Unshuffle four streams a word at a time: word w of a stream holds that byte of elements
  * 4w..4w+3, so one word from each of streams first..first+3 transposes (a 4×4 byte matrix) into
  * four output words, written `stride` words apart from word `start` (stride 2 for the low and
- * high halves of 8-byte elements).
+ * high halves of 8-byte elements). Words [from, to) of the streams.
  */
-function transpose4(src: Uint32Array, dst: Uint32Array, words: number, first: number, stride: number, start: number): void {
+function transpose4(src: Uint32Array, dst: Uint32Array, words: number, first: number, stride: number, start: number, from: number, to: number): void {
   const s0 = first * words;
   const s1 = s0 + words;
   const s2 = s1 + words;
   const s3 = s2 + words;
   const step = 4 * stride;
-  for (let w = 0, o = start; w < words; w++, o += step) {
+  for (let w = from, o = start + from * step; w < to; w++, o += step) {
     const a = src[s0 + w]!;
     const b = src[s1 + w]!;
     const c = src[s2 + w]!;
@@ -78,11 +87,11 @@ function transpose4(src: Uint32Array, dst: Uint32Array, words: number, first: nu
   }
 }
 
-function unshuffle8(src: Uint8Array, dst: Uint32Array, count: number): void {
-  if (count % 4 === 0 && src.byteOffset % 4 === 0) {
-    const words = new Uint32Array(src.buffer, src.byteOffset, 2 * count);
-    transpose4(words, dst, count / 4, 0, 2, 0);
-    transpose4(words, dst, count / 4, 4, 2, 1);
+function unshuffle8(src: Uint8Array, dst: Uint32Array, count: number, first: number, stop: number, words: boolean): void {
+  if (words) {
+    const all = new Uint32Array(src.buffer, src.byteOffset, 2 * count);
+    transpose4(all, dst, count / 4, 0, 2, 0, first / 4, stop / 4);
+    transpose4(all, dst, count / 4, 4, 2, 1, first / 4, stop / 4);
     return;
   }
   const s1 = count;
@@ -92,7 +101,7 @@ function unshuffle8(src: Uint8Array, dst: Uint32Array, count: number): void {
   const s5 = 5 * count;
   const s6 = 6 * count;
   const s7 = 7 * count;
-  for (let i = 0; i < count; i++) {
+  for (let i = first; i < stop; i++) {
     dst[2 * i] = src[i]! | (src[s1 + i]! << 8) | (src[s2 + i]! << 16) | (src[s3 + i]! << 24);
     dst[2 * i + 1] = src[s4 + i]! | (src[s5 + i]! << 8) | (src[s6 + i]! << 16) | (src[s7 + i]! << 24);
   }
