@@ -39,29 +39,12 @@ export interface OpenHdf5Options {
 
 export async function openHdf5(location: string, options: OpenHdf5Options = {}): Promise<Dataset> {
   const reported = options.location ?? location;
-  const absPath = path.resolve(location);
-  let handle: FileHandle;
+  const { handle, superblock } = await openHdf5File(location, reported);
   try {
-    handle = await openFile(absPath, "r");
-  } catch (err) {
-    throw fromSystemError(err, reported);
-  }
-  try {
-    const { size } = await handle.stat();
-    const superblock = await readSuperblock(handle, size);
-    if (superblock === null) {
-      throw new ChunkwiseError("NotADatasetError", "is not an HDF5 file (no HDF5 signature)", { path: reported });
-    }
-    if (superblock.eofAddress > size) {
-      const expected = Number.isFinite(superblock.eofAddress) ? `${superblock.eofAddress} bytes` : "more bytes";
-      throw new ChunkwiseError("TruncatedError", `truncated HDF5 file: its superblock says ${expected}, the file has ${size}`, {
-        path: reported,
-      });
-    }
     const module = await loadH5wasm();
     let file: H5File;
     try {
-      file = new h5.File(absPath, "r");
+      file = new h5.File(path.resolve(location), "r");
     } catch (err) {
       throw translateHdf5Error(err, reported, "cannot open the HDF5 file");
     }
@@ -81,9 +64,42 @@ export async function openHdf5(location: string, options: OpenHdf5Options = {}):
   }
 }
 
-function normalizeRoot(root: string | undefined): string {
+/** The file opened for positional reads, its superblock read and its length checked against it (no h5wasm involved). */
+export async function openHdf5File(location: string, reported: string): Promise<{ handle: FileHandle; superblock: Superblock }> {
+  let handle: FileHandle;
+  try {
+    handle = await openFile(path.resolve(location), "r");
+  } catch (err) {
+    throw fromSystemError(err, reported);
+  }
+  try {
+    const { size } = await handle.stat();
+    const superblock = await readSuperblock(handle, size);
+    if (superblock === null) {
+      throw new ChunkwiseError("NotADatasetError", "is not an HDF5 file (no HDF5 signature)", { path: reported });
+    }
+    if (superblock.eofAddress > size) {
+      const expected = Number.isFinite(superblock.eofAddress) ? `${superblock.eofAddress} bytes` : "more bytes";
+      throw new ChunkwiseError("TruncatedError", `truncated HDF5 file: its superblock says ${expected}, the file has ${size}`, {
+        path: reported,
+      });
+    }
+    return { handle, superblock };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+export function normalizeRoot(root: string | undefined): string {
   const parts = (root ?? "/").split("/").filter((part) => part !== "" && part !== ".");
   return `/${parts.join("/")}`;
+}
+
+/** The path inside the file of an object reported as `reportedPath` under `root`. */
+export function filePathIn(root: string, reportedPath: string): string {
+  if (root === "/") return reportedPath;
+  return reportedPath === "/" ? root : `${root}${reportedPath}`;
 }
 
 /** netCDF-4 when the file carries netCDF's own markers; plain HDF5 otherwise (dimension scales alone are HDF5). */
@@ -239,8 +255,7 @@ class Hdf5Dataset implements Dataset {
   }
 
   private filePath(reportedPath: string): string {
-    if (this.root === "/") return reportedPath;
-    return reportedPath === "/" ? this.root : `${this.root}${reportedPath}`;
+    return filePathIn(this.root, reportedPath);
   }
 
   private reportedPath(filePath: string): string {

@@ -4,6 +4,7 @@
  * filters are not here: a dataset using any of them is read through h5wasm.
  */
 import zlib from "node:zlib";
+import type { PartMemory } from "../block-copy.js";
 import { unshuffle } from "../codecs/unshuffle.js";
 import type { PipelineFilter } from "./dataset-messages.js";
 import { stripFletcher32 } from "./fletcher32.js";
@@ -20,8 +21,10 @@ export function decodesAll(filters: readonly PipelineFilter[]): boolean {
 export class ChunkDecodeError extends Error {}
 
 /**
- * The chunk's bytes before filtering: exactly `chunkBytes` of them, in `into` when given (and the
- * last filter undone allows it). `filterMask` bit i set: filter i was skipped for this chunk.
+ * The chunk's bytes before filtering, exactly `chunkBytes` of them: `stored` itself when every
+ * filter was skipped, else memory the caller keeps — inflate's output (shuffle is undone in place,
+ * through scratch memory) or, without deflate, `memory.keep`. `filterMask` bit i set: filter i
+ * was skipped for this chunk.
  */
 export function unfilterChunk(
   stored: Uint8Array,
@@ -29,7 +32,7 @@ export function unfilterChunk(
   filterMask: number,
   chunkBytes: number,
   itemSize: number,
-  into?: Uint8Array,
+  memory: PartMemory,
 ): Uint8Array {
   let data = stored;
   for (let i = filters.length - 1; i >= 0; i -= 1) {
@@ -47,9 +50,16 @@ export function unfilterChunk(
         break;
       case FILTER.shuffle: {
         if (data.length !== chunkBytes) throw new ChunkDecodeError(`${data.length} bytes to unshuffle, expected ${chunkBytes}`);
-        const out = into?.subarray(0, chunkBytes) ?? new Uint8Array(chunkBytes);
-        unshuffle(data, out, filter.clientData[0] ?? itemSize);
-        data = out;
+        const elementSize = filter.clientData[0] ?? itemSize;
+        if (data.buffer === stored.buffer) {
+          const out = memory.keep(chunkBytes);
+          unshuffle(data, out, elementSize);
+          data = out;
+        } else {
+          const shuffled = memory.scratch("stretch", chunkBytes);
+          shuffled.set(data);
+          unshuffle(shuffled, data, elementSize);
+        }
         break;
       }
       default:
@@ -60,10 +70,14 @@ export function unfilterChunk(
   return data;
 }
 
-/** Inflate a zlib stream that should give `expected` bytes (a fletcher32 checksum may still follow). */
+/**
+ * Inflate a zlib stream that should give `expected` bytes (a fletcher32 checksum may still
+ * follow). An output chunk larger than that makes node:zlib return its one buffer, not a
+ * concatenation of 16 KiB pieces.
+ */
 function inflate(data: Uint8Array, expected: number): Uint8Array {
   try {
-    return zlib.inflateSync(data, { maxOutputLength: expected + 4 });
+    return zlib.inflateSync(data, { chunkSize: Math.max(64, expected + 8), maxOutputLength: expected + 4 });
   } catch (err) {
     const reason = err instanceof RangeError ? `inflates to more than ${expected} bytes` : (err as Error).message;
     throw new ChunkDecodeError(`corrupt deflate stream (${reason})`);

@@ -71,6 +71,9 @@ export class DirectChunkReader {
   private table: Map<number, StoredChunk> | undefined;
   private readonly grid: readonly number[];
   private readonly chunkBytes: number;
+  private readonly scratchBuffers = new Map<"compressed" | "stretch", Uint8Array>();
+  /** Fresh memory for what the caller keeps, this reader's own for scratch. */
+  private readonly ownMemory: PartMemory = { keep: (bytes) => new Uint8Array(bytes), scratch: (slot, bytes) => this.scratch(slot, bytes) };
 
   constructor(
     private readonly reader: MetadataReader,
@@ -112,7 +115,7 @@ export class DirectChunkReader {
   }
 
   /** The whole chunk at grid `coords` (edge chunks unclipped: the chunk shape), native byte order. */
-  private chunkValues(coords: readonly number[], memory?: PartMemory): NumericArray {
+  private chunkValues(coords: readonly number[], memory: PartMemory = this.ownMemory): NumericArray {
     const entry = this.chunkTable().get(this.gridIndex(coords));
     const bytes = entry === undefined ? this.fillChunk(memory) : this.decode(entry, coords, memory);
     if (this.dataset.type.littleEndian !== LITTLE_ENDIAN) swapBytes(bytes, this.dataset.type.size);
@@ -121,43 +124,49 @@ export class DirectChunkReader {
     return new Typed(bytes.buffer as ArrayBuffer, bytes.byteOffset, this.chunkBytes / size);
   }
 
-  private decode(entry: StoredChunk, coords: readonly number[], memory: PartMemory | undefined): Uint8Array {
+  private decode(entry: StoredChunk, coords: readonly number[], memory: PartMemory): Uint8Array {
     const fail = (message: string, tag: "IOError" | "TruncatedError" = "IOError"): ChunkwiseError =>
       new ChunkwiseError(tag, `cannot read ${this.names.path} chunk [${coords.join(", ")}]: ${message}`, { path: this.names.location });
     const position = this.reader.superblock.position + entry.address;
     if (position + entry.size > this.file.size) {
       throw fail(`its ${entry.size} bytes at offset ${position} lie past the end of the file (${this.file.size} bytes): the file is truncated or damaged`, "TruncatedError");
     }
-    const stored = this.file.readAt(position, entry.size, memory?.scratch("compressed", entry.size));
+    const stored = this.file.readAt(position, entry.size, memory.scratch("compressed", entry.size));
     if (stored.length !== entry.size) throw fail(`read ${stored.length} of ${entry.size} bytes at offset ${position}: the file is truncated`, "TruncatedError");
     const { filters, type } = this.dataset;
     let bytes: Uint8Array;
     try {
-      bytes = unfilterChunk(stored, filters, entry.filterMask, this.chunkBytes, type.size, memory?.keep(this.chunkBytes));
+      bytes = unfilterChunk(stored, filters, entry.filterMask, this.chunkBytes, type.size, memory);
     } catch (err) {
       if (err instanceof ChunkDecodeError) throw fail(err.message);
       throw err;
     }
-    // The bytes become the values: not the caller's scratch memory, and aligned for the element type.
-    if ((bytes === stored && memory !== undefined) || bytes.byteOffset % type.size !== 0) {
-      const own = memory?.keep(this.chunkBytes) ?? new Uint8Array(this.chunkBytes);
+    // The bytes become the values: not scratch memory, and aligned for the element type.
+    if (bytes.buffer === stored.buffer || bytes.byteOffset % type.size !== 0) {
+      const own = memory.keep(this.chunkBytes);
       own.set(bytes);
       bytes = own;
     }
     return bytes;
   }
 
-  private fillChunk(memory: PartMemory | undefined): Uint8Array {
-    const bytes = memory?.keep(this.chunkBytes) ?? new Uint8Array(this.chunkBytes);
+  private fillChunk(memory: PartMemory): Uint8Array {
+    const bytes = memory.keep(this.chunkBytes);
     const { fill } = this.dataset;
-    if (fill.some((b) => b !== 0)) {
-      bytes.set(fill);
-      // Double what is filled until the chunk is full.
-      for (let filled = fill.length; filled < bytes.length; filled *= 2) bytes.copyWithin(filled, 0, Math.min(filled, bytes.length - filled));
-    } else if (memory !== undefined) {
-      bytes.fill(0);
-    }
+    bytes.set(fill);
+    // Double what is filled until the chunk is full.
+    for (let filled = fill.length; filled < bytes.length; filled *= 2) bytes.copyWithin(filled, 0, Math.min(filled, bytes.length - filled));
     return bytes;
+  }
+
+  /** Scratch memory of this reader's own, reused from chunk to chunk. */
+  private scratch(slot: "compressed" | "stretch", bytes: number): Uint8Array {
+    let buffer = this.scratchBuffers.get(slot);
+    if (buffer === undefined || buffer.length < bytes) {
+      buffer = new Uint8Array(bytes);
+      this.scratchBuffers.set(slot, buffer);
+    }
+    return buffer.subarray(0, bytes);
   }
 
   private gridIndex(coords: readonly number[]): number {
