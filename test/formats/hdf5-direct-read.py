@@ -132,6 +132,9 @@ with netCDF4.Dataset(f"{out}/nc.nc", "w", format="NETCDF4") as nc:
     tas[0:9] = values("<f4", (9, 19, 36))
     pr = nc.createVariable("pr", np.dtype(">i2"), ("lat", "lon"), zlib=True, chunksizes=(5, 10), endian="big")
     pr[:] = values(">i2", (19, 36))
-    manifest["nc"] = {"direct": ["/time", "/tas", "/pr"], "h5wasm": []}
+    # netCDF puts fletcher32 first: shuffle and deflate then work on the data and its checksum.
+    checked = nc.createVariable("checked", "f8", ("lat", "lon"), zlib=True, shuffle=True, fletcher32=True, chunksizes=(7, 9))
+    checked[:] = values("<f8", (19, 36))
+    manifest["nc"] = {"direct": ["/time", "/tas", "/pr", "/checked"], "h5wasm": []}
 
 print(json.dumps(manifest))

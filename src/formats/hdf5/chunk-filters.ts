@@ -49,14 +49,14 @@ export function unfilterChunk(
         data = inflate(data, chunkBytes);
         break;
       case FILTER.shuffle: {
-        if (data.length !== chunkBytes) throw new ChunkDecodeError(`${data.length} bytes to unshuffle, expected ${chunkBytes}`);
+        // Not always chunkBytes long: a fletcher32 filter before shuffle (netCDF's order) left its checksum in.
         const elementSize = filter.clientData[0] ?? itemSize;
         if (data.buffer === stored.buffer) {
-          const out = memory.keep(chunkBytes);
+          const out = data.length === chunkBytes ? memory.keep(chunkBytes) : new Uint8Array(data.length);
           unshuffle(data, out, elementSize);
           data = out;
         } else {
-          const shuffled = memory.scratch("stretch", chunkBytes);
+          const shuffled = memory.scratch("stretch", data.length);
           shuffled.set(data);
           unshuffle(shuffled, data, elementSize);
         }
