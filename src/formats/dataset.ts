@@ -124,3 +124,6 @@ export interface Dataset {
   readGranuleBytes(arrayPath: string): Promise<number | null>;
   close(): Promise<void>;
 }
+
+/** What a worker thread needs of a dataset: its values, no metadata. */
+export type DatasetReader = Pick<Dataset, "location" | "readChunk" | "readRegion" | "readChunkPart" | "close">;

@@ -10,13 +10,14 @@ import { open as openFile, type FileHandle } from "node:fs/promises";
 import type { Metadata } from "h5wasm/node";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
-import type { ArrayDescription, ArrayValues, Block, Dataset, DatasetFormat, GroupDescription, PlacedBlock, Region } from "./dataset.js";
+import type { ArrayDescription, ArrayValues, Block, Dataset, DatasetFormat, GroupDescription, PartMemory, PlacedBlock, Region } from "./dataset.js";
 import { filterToCodec, unsupportedFilterReason, type Hdf5Filter } from "./hdf5/filters.js";
+import { DirectReads, type DirectChunkReader } from "./hdf5/direct-read.js";
 import { readObjectLayout, type ObjectLayout } from "./hdf5/layout.js";
 import { h5, hdf5Reasons, loadH5wasm, type H5Module } from "./hdf5/module.js";
 import { readSuperblock, type Superblock } from "./hdf5/superblock.js";
 import { H5T, isBooleanEnum, jsonNumber, mapDataType, shortestFloat32, toJsonSafe } from "./hdf5/types.js";
-import { assertRegion, emptyValues, regionBytes } from "./hdf5/region.js";
+import { assertRegion, chunkRegion, emptyValues, regionBytes } from "./hdf5/region.js";
 
 /** One read stays far below h5wasm's 2 GiB wasm memory: larger regions must be read in parts. */
 export const MAX_READ_BYTES = 2 ** 30;
@@ -38,29 +39,12 @@ export interface OpenHdf5Options {
 
 export async function openHdf5(location: string, options: OpenHdf5Options = {}): Promise<Dataset> {
   const reported = options.location ?? location;
-  const absPath = path.resolve(location);
-  let handle: FileHandle;
+  const { handle, superblock } = await openHdf5File(location, reported);
   try {
-    handle = await openFile(absPath, "r");
-  } catch (err) {
-    throw fromSystemError(err, reported);
-  }
-  try {
-    const { size } = await handle.stat();
-    const superblock = await readSuperblock(handle, size);
-    if (superblock === null) {
-      throw new ChunkwiseError("NotADatasetError", "is not an HDF5 file (no HDF5 signature)", { path: reported });
-    }
-    if (superblock.eofAddress > size) {
-      const expected = Number.isFinite(superblock.eofAddress) ? `${superblock.eofAddress} bytes` : "more bytes";
-      throw new ChunkwiseError("TruncatedError", `truncated HDF5 file: its superblock says ${expected}, the file has ${size}`, {
-        path: reported,
-      });
-    }
     const module = await loadH5wasm();
     let file: H5File;
     try {
-      file = new h5.File(absPath, "r");
+      file = new h5.File(path.resolve(location), "r");
     } catch (err) {
       throw translateHdf5Error(err, reported, "cannot open the HDF5 file");
     }
@@ -80,9 +64,42 @@ export async function openHdf5(location: string, options: OpenHdf5Options = {}):
   }
 }
 
-function normalizeRoot(root: string | undefined): string {
+/** The file opened for positional reads, its superblock read and its length checked against it (no h5wasm involved). */
+export async function openHdf5File(location: string, reported: string): Promise<{ handle: FileHandle; superblock: Superblock }> {
+  let handle: FileHandle;
+  try {
+    handle = await openFile(path.resolve(location), "r");
+  } catch (err) {
+    throw fromSystemError(err, reported);
+  }
+  try {
+    const { size } = await handle.stat();
+    const superblock = await readSuperblock(handle, size);
+    if (superblock === null) {
+      throw new ChunkwiseError("NotADatasetError", "is not an HDF5 file (no HDF5 signature)", { path: reported });
+    }
+    if (superblock.eofAddress > size) {
+      const expected = Number.isFinite(superblock.eofAddress) ? `${superblock.eofAddress} bytes` : "more bytes";
+      throw new ChunkwiseError("TruncatedError", `truncated HDF5 file: its superblock says ${expected}, the file has ${size}`, {
+        path: reported,
+      });
+    }
+    return { handle, superblock };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+export function normalizeRoot(root: string | undefined): string {
   const parts = (root ?? "/").split("/").filter((part) => part !== "" && part !== ".");
   return `/${parts.join("/")}`;
+}
+
+/** The path inside the file of an object reported as `reportedPath` under `root`. */
+export function filePathIn(root: string, reportedPath: string): string {
+  if (root === "/") return reportedPath;
+  return reportedPath === "/" ? root : `${root}${reportedPath}`;
 }
 
 /** netCDF-4 when the file carries netCDF's own markers; plain HDF5 otherwise (dimension scales alone are HDF5). */
@@ -126,6 +143,7 @@ function translateHdf5Error(err: unknown, reported: string, doing: string): Chun
 
 class Hdf5Dataset implements Dataset {
   private objects: { arrays: string[]; groups: GroupDescription[] } | undefined;
+  private readonly directReads: DirectReads;
   private readonly descriptions = new Map<string, ArrayDescription>();
   private dimensionIds: Map<number, string> | undefined;
   private closed = false;
@@ -138,7 +156,9 @@ class Hdf5Dataset implements Dataset {
     private readonly superblock: Superblock,
     private readonly root: string,
     readonly format: DatasetFormat,
-  ) {}
+  ) {
+    this.directReads = new DirectReads(handle.fd, superblock, location);
+  }
 
   async listArrays(): Promise<ArrayDescription[]> {
     return this.guard(() => this.tree().arrays.map((filePath) => this.describeCached(filePath)));
@@ -155,23 +175,9 @@ class Hdf5Dataset implements Dataset {
 
   async readChunk(arrayPath: string, chunkCoords: readonly number[]): Promise<Block> {
     const description = await this.describe(arrayPath);
-    const { shape } = description;
-    const chunks = description.chunks ?? shape;
-    if (chunkCoords.length !== shape.length) {
-      throw new ChunkwiseError("UsageError", `chunk coordinates [${chunkCoords.join(", ")}] do not match ${shape.length}-d array ${description.path}`, {
-        path: this.location,
-      });
-    }
-    const start = chunkCoords.map((c, axis) => c * chunks[axis]!);
-    chunkCoords.forEach((c, axis) => {
-      const gridSize = Math.max(1, Math.ceil(shape[axis]! / chunks[axis]!));
-      if (!Number.isInteger(c) || c < 0 || c >= gridSize) {
-        throw new ChunkwiseError("UsageError", `chunk [${chunkCoords.join(", ")}] is outside the chunk grid of ${description.path}`, {
-          path: this.location,
-        });
-      }
-    });
-    const stop = start.map((s, axis) => Math.min(s + chunks[axis]!, shape[axis]!));
+    const direct = this.directReader(description);
+    if (direct !== null) return direct.readChunk(chunkCoords);
+    const { start, stop } = chunkRegion(description, chunkCoords, this.location);
     return this.read(description, start, stop);
   }
 
@@ -180,8 +186,10 @@ class Hdf5Dataset implements Dataset {
     return this.read(description, start, stop);
   }
 
-  /** HDF5 decodes a chunk only whole (its filters work on whole chunks): the part is read as a region. */
-  async readChunkPart(arrayPath: string, _chunkCoords: readonly number[], part: Region): Promise<PlacedBlock> {
+  /** Read directly, the chunk is decoded whole into `memory`; through h5wasm, the part is read as a region. */
+  async readChunkPart(arrayPath: string, chunkCoords: readonly number[], part: Region, memory?: PartMemory): Promise<PlacedBlock> {
+    const direct = this.directReader(await this.describe(arrayPath));
+    if (direct !== null) return direct.readChunkPart(chunkCoords, part, memory);
     const block = await this.readRegion(arrayPath, part.start, part.stop);
     return { origin: part.start, shape: block.shape, values: block.values };
   }
@@ -216,6 +224,12 @@ class Hdf5Dataset implements Dataset {
     return this.describeCached(filePath);
   }
 
+  /** The direct chunk reader of a readable array, or null when it is read through h5wasm. */
+  private directReader(description: ArrayDescription): DirectChunkReader | null {
+    if (description.unreadableReason !== null) return null;
+    return this.directReads.byAddress(description.path, () => this.objectAddress(this.filePath(description.path)));
+  }
+
   private read(description: ArrayDescription, start: readonly number[], stop: readonly number[]): Block {
     if (description.unreadableReason !== null) {
       throw new ChunkwiseError("UnsupportedError", `cannot read ${description.path}: ${description.unreadableReason}`, { path: this.location });
@@ -241,8 +255,7 @@ class Hdf5Dataset implements Dataset {
   }
 
   private filePath(reportedPath: string): string {
-    if (this.root === "/") return reportedPath;
-    return reportedPath === "/" ? this.root : `${this.root}${reportedPath}`;
+    return filePathIn(this.root, reportedPath);
   }
 
   private reportedPath(filePath: string): string {

@@ -1,8 +1,9 @@
 import { open as openFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
-import type { Dataset } from "./dataset.js";
-import { openHdf5 } from "./hdf5.js";
+import type { Dataset, DatasetReader } from "./dataset.js";
+import { openHdf5, type OpenHdf5Options } from "./hdf5.js";
+import { openHdf5Reader } from "./hdf5-reader.js";
 import { isRemoteLocation, resolveLocation } from "./remote/location.js";
 import { openZarrDirectory, openZarrHttp, openZarrZip } from "./zarr.js";
 
@@ -45,20 +46,34 @@ export async function sniffFile(filePath: string): Promise<FileKind> {
  * An http://, https:// or s3:// location is a remote Zarr store (docs/remote.md); since HTTP
  * cannot list directories, `arrayPaths` name the arrays of a store without consolidated metadata.
  */
-export async function openDataset(location: string, options: { arrayPaths?: readonly string[] } = {}): Promise<Dataset> {
+export function openDataset(location: string, options: { arrayPaths?: readonly string[] } = {}): Promise<Dataset> {
+  return openLocation(location, options, openHdf5);
+}
+
+/**
+ * The values of whatever openDataset would open, for a worker thread: an HDF5 file is read without
+ * h5wasm where the direct chunk reader can (see hdf5-reader.ts).
+ */
+export function openDatasetReader(location: string): Promise<DatasetReader> {
+  return openLocation<DatasetReader>(location, {}, openHdf5Reader);
+}
+
+type Hdf5Opener<T> = (file: string, options?: OpenHdf5Options) => Promise<T>;
+
+async function openLocation<T extends DatasetReader>(location: string, options: { arrayPaths?: readonly string[] }, hdf5: Hdf5Opener<T>): Promise<Dataset | T> {
   if (isRemoteLocation(location)) return openZarrHttp(resolveLocation(location), options);
   const resolved = path.resolve(location);
   const info = await stat(resolved).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return null;
     throw fromSystemError(err, location);
   });
-  if (info === null) return openInsideFile(location, resolved);
+  if (info === null) return openInsideFile(location, resolved, hdf5);
   if (info.isDirectory()) return openZarrDirectory(location);
   if (!info.isFile()) throw new ChunkwiseError("NotADatasetError", "not a regular file or directory", { path: location });
   const kind = await sniffFile(resolved);
   switch (kind) {
     case "hdf5":
-      return openHdf5(location);
+      return hdf5(location);
     case "zip":
       return openZarrZip(location);
     case "netcdf3":
@@ -77,13 +92,13 @@ export async function openDataset(location: string, options: { arrayPaths?: read
 }
 
 /** `file.h5/group/var`: walk up to the first existing ancestor; open it if it is an HDF5 file. */
-async function openInsideFile(location: string, resolved: string): Promise<Dataset> {
+async function openInsideFile<T>(location: string, resolved: string, hdf5: Hdf5Opener<T>): Promise<T> {
   let dir = path.dirname(resolved);
   while (dir !== path.dirname(dir)) {
     const info = await stat(dir).catch(() => null);
     if (info?.isFile() && (await sniffFile(dir)) === "hdf5") {
       const inner = `/${path.relative(dir, resolved).split(path.sep).join("/")}`;
-      return openHdf5(dir, { root: inner, location });
+      return hdf5(dir, { root: inner, location });
     }
     if (info) break;
     dir = path.dirname(dir);

@@ -6,7 +6,7 @@
  */
 import { ChunkwiseError } from "../errors.js";
 import { type PlacedBlock, allocateLike, copyRegion, isNumeric } from "../formats/block-copy.js";
-import type { ArrayValues, Block, Dataset, NumericArray, PartMemory } from "../formats/dataset.js";
+import type { ArrayValues, Block, DatasetReader, NumericArray, PartMemory } from "../formats/dataset.js";
 import { product } from "../model/layout.js";
 import { CONTIGUOUS_SLAB_BYTES, type Region, cellsIn } from "./plan.js";
 import { type ScratchArray, readScratchChunks } from "./scratch.js";
@@ -64,7 +64,7 @@ function intersection(piece: PlacedBlock, box: Region): Region {
 }
 
 export interface DatasetInput {
-  readonly dataset: Dataset;
+  readonly dataset: DatasetReader;
   readonly array: string;
   /** The source's chunks; null for contiguous data (read in slabs). */
   readonly chunks: readonly number[] | null;

@@ -13,7 +13,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { threadId } from "node:worker_threads";
 import { ChunkwiseError } from "../errors.js";
-import type { ArrayValues, Block, Dataset, NumericArray, PartMemory } from "../formats/dataset.js";
+import type { ArrayValues, Block, NumericArray, PartMemory } from "../formats/dataset.js";
 import { attachWriter } from "../formats/write/open-writer.js";
 import type { DatasetWriter } from "../formats/writer.js";
 import { product } from "../model/layout.js";
@@ -112,7 +112,7 @@ async function readPieces(source: BlockSource, payload: BlockRequest, ctx: Worke
   if (source.kind === "scratch") {
     return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, groups: source.groups, ctor: elementCtor(source.elementType) }, region, taskMemory);
   }
-  const dataset: Dataset = await ctx.dataset(source.location);
+  const dataset = await ctx.dataset(source.location);
   return readDatasetPieces({ dataset, array: source.array, chunks: source.chunks, memory: taskMemory }, shape, payload.itemSize, region);
 }
 

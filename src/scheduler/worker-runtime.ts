@@ -15,27 +15,27 @@
 import { performance } from "node:perf_hooks";
 import { threadId } from "node:worker_threads";
 import { move, transferableSymbol, valueSymbol } from "piscina";
-import type { Dataset } from "../formats/dataset.js";
+import type { DatasetReader } from "../formats/dataset.js";
 import type { PhaseName, TaskValue, WireReply, WireTask } from "./types.js";
 
 export interface WorkerContext {
   /** Time `fn` as one phase of this task. */
   phase<T>(name: PhaseName, fn: () => T | Promise<T>): Promise<T>;
-  /** The dataset at `location`, opened on first use and kept open for this thread's life. */
-  dataset(location: string): Promise<Dataset>;
+  /** The values of the dataset at `location`, opened on first use and kept open for this thread's life. */
+  dataset(location: string): Promise<DatasetReader>;
 }
 
 export type WorkerOp<P> = (payload: P, inputs: readonly TaskValue[], ctx: WorkerContext) => TaskValue | Promise<TaskValue>;
 
 const now = (): number => performance.timeOrigin + performance.now();
 
-const datasets = new Map<string, Promise<Dataset>>();
+const datasets = new Map<string, Promise<DatasetReader>>();
 
-function cachedDataset(location: string): Promise<Dataset> {
+function cachedDataset(location: string): Promise<DatasetReader> {
   let opened = datasets.get(location);
   if (opened === undefined) {
     // Imported lazily: tasks that never read (empty tasks, combines) do not load the format stack.
-    opened = import("../formats/open.js").then(({ openDataset }) => openDataset(location));
+    opened = import("../formats/open.js").then(({ openDatasetReader }) => openDatasetReader(location));
     opened.catch(() => datasets.delete(location));
     datasets.set(location, opened);
   }

@@ -22,6 +22,27 @@ export function assertRegion(description: ArrayDescription, start: readonly numb
   }
 }
 
+/** Throws a UsageError unless `coords` are the grid coordinates of a chunk of the array; returns the chunk's region, clipped to the array. */
+export function chunkRegion(
+  description: Pick<ArrayDescription, "shape" | "chunks" | "path">,
+  coords: readonly number[],
+  location: string,
+): { start: number[]; stop: number[] } {
+  const { shape, path } = description;
+  const chunks = description.chunks ?? shape;
+  if (coords.length !== shape.length) {
+    throw new ChunkwiseError("UsageError", `chunk coordinates [${coords.join(", ")}] do not match ${shape.length}-d array ${path}`, { path: location });
+  }
+  coords.forEach((c, axis) => {
+    const gridSize = Math.max(1, Math.ceil(shape[axis]! / chunks[axis]!));
+    if (!Number.isInteger(c) || c < 0 || c >= gridSize) {
+      throw new ChunkwiseError("UsageError", `chunk [${coords.join(", ")}] is outside the chunk grid of ${path}`, { path: location });
+    }
+  });
+  const start = coords.map((c, axis) => c * chunks[axis]!);
+  return { start, stop: start.map((s, axis) => Math.min(s + chunks[axis]!, shape[axis]!)) };
+}
+
 /** Bytes a decoded region of this shape occupies in memory. */
 export function regionBytes(description: ArrayDescription, shape: readonly number[]): number {
   return shape.reduce((product, n) => product * n, 1) * description.dtype.itemSize;

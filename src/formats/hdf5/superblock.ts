@@ -21,6 +21,8 @@ export interface Superblock {
    * without a user block (superblock v0 and v3), it counts from the start of the file.
    */
   readonly eofAddress: number;
+  /** Address of the root group's object header; null when the superblock is cut short. */
+  readonly rootAddress: number | null;
 }
 
 /** Little-endian unsigned integer of 1–8 bytes; null for the "undefined address" (all bits set). */
@@ -41,30 +43,34 @@ export async function readSuperblock(handle: FileHandle, fileSize: number): Prom
   for (let position = 0; position + 8 <= fileSize; position = position === 0 ? 512 : position * 2) {
     const { bytesRead } = await handle.read(head, 0, head.length, position);
     if (bytesRead < 8 || !head.subarray(0, 8).equals(SIGNATURE)) continue;
-    if (bytesRead < 12) return { version: -1, position, sizeOfOffsets: 8, sizeOfLengths: 8, eofAddress: Infinity };
+    if (bytesRead < 12) return { version: -1, position, sizeOfOffsets: 8, sizeOfLengths: 8, eofAddress: Infinity, rootAddress: null };
     const version = head[8]!;
     let sizeOfOffsets: number;
     let sizeOfLengths: number;
     let addressStart: number;
     let eofIndex: number;
+    let rootOffset: number;
     if (version === 0 || version === 1) {
       sizeOfOffsets = head[13]!;
       sizeOfLengths = head[14]!;
       addressStart = version === 0 ? 24 : 28;
       eofIndex = 2; // addresses: base, free-space info, end of file, driver info
+      rootOffset = addressStart + 5 * sizeOfOffsets; // then the root group's symbol table entry: name offset, header address
     } else {
       sizeOfOffsets = head[9]!;
       sizeOfLengths = head[10]!;
       addressStart = 12;
       eofIndex = 2; // addresses: base, superblock extension, end of file, root object header
+      rootOffset = addressStart + 3 * sizeOfOffsets;
     }
     const eofOffset = addressStart + eofIndex * sizeOfOffsets;
     if (![2, 4, 8].includes(sizeOfOffsets) || eofOffset + sizeOfOffsets > bytesRead) {
       // A superblock cut short or garbled: the file cannot hold a valid end-of-file address.
-      return { version, position, sizeOfOffsets: 8, sizeOfLengths: 8, eofAddress: Infinity };
+      return { version, position, sizeOfOffsets: 8, sizeOfLengths: 8, eofAddress: Infinity, rootAddress: null };
     }
     const eofAddress = readUint(head, eofOffset, sizeOfOffsets) ?? Infinity;
-    return { version, position, sizeOfOffsets, sizeOfLengths, eofAddress };
+    const rootAddress = rootOffset + sizeOfOffsets <= bytesRead ? readUint(head, rootOffset, sizeOfOffsets) : null;
+    return { version, position, sizeOfOffsets, sizeOfLengths, eofAddress, rootAddress };
   }
   return null;
 }

@@ -20,7 +20,8 @@
 import { writevSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { ChunkwiseError } from "../../errors.js";
-import { objectHeaderMessages, type LocatedMessage } from "../hdf5/layout.js";
+import { chunkKeySize, encodeChunkKey } from "../hdf5/chunk-btree-key.js";
+import { MSG, objectHeaderMessages, type LocatedMessage } from "../hdf5/object-header.js";
 import { readSuperblock, type Superblock } from "../hdf5/superblock.js";
 
 export interface DirectChunks {
@@ -41,8 +42,6 @@ export interface DirectChunks {
   readonly stored: AsyncIterable<Uint8Array>;
 }
 
-const MSG_LAYOUT = 0x0008;
-const MSG_FILTER_PIPELINE = 0x000b;
 const UNDEFINED_ADDRESS = 0xffffffffffffffffn;
 const DEFAULT_CHUNK_K = 32;
 const NODE_HEADER = 24; // "TREE", type, level, entries used, left and right sibling (8-byte addresses)
@@ -102,7 +101,7 @@ function headerMessages(file: string, handle: FileHandle, superblock: Superblock
 }
 
 function layoutMessage(file: string, messages: readonly LocatedMessage[], dataset: DirectChunks): LocatedMessage {
-  const layout = messages.find((m) => m.type === MSG_LAYOUT);
+  const layout = messages.find((m) => m.type === MSG.layout);
   const rank = dataset.shape.length;
   if (!layout || layout.headerVersion !== 1) throw unexpected(file, `${dataset.path} has ${layout ? "a version-2 object header" : "no data layout message"}`);
   const { data } = layout;
@@ -122,7 +121,7 @@ function layoutMessage(file: string, messages: readonly LocatedMessage[], datase
  * value, the element size, as its set_local callback stores) then deflate (its flags and level kept).
  */
 function shufflePipeline(file: string, messages: readonly LocatedMessage[], dataset: DirectChunks): [number, Buffer] {
-  const pipeline = messages.find((m) => m.type === MSG_FILTER_PIPELINE);
+  const pipeline = messages.find((m) => m.type === MSG.filterPipeline);
   const old = pipeline?.data;
   const deflateWithSeven = old !== undefined && old.length === 56 && old[0] === 1 && old[1] === 1 && old.readUInt16LE(8) === 1 && old.readUInt16LE(10) === 8 && old.readUInt16LE(14) === 7;
   if (!pipeline || pipeline.headerVersion !== 1 || !deflateWithSeven) throw unexpected(file, `${dataset.path} does not have the deflate pipeline message shuffle replaces`);
@@ -223,14 +222,9 @@ async function appendChunksAndIndex(tail: Appender, dataset: DirectChunks, k: nu
   const rank = shape.length;
   const grid = shape.map((n, axis) => Math.ceil(n / chunks[axis]!));
   const count = grid.reduce((a, b) => a * b, 1);
-  const keySize = 8 + 8 * (rank + 1);
-  const key = (coords: readonly number[], nbytes: number, beyond: 0 | 1): Buffer => {
-    const bytes = Buffer.alloc(keySize);
-    bytes.writeUInt32LE(nbytes, 0);
-    coords.forEach((c, axis) => bytes.writeBigUInt64LE(BigInt((c + beyond) * chunks[axis]!), 8 + 8 * axis));
-    bytes.writeBigUInt64LE(BigInt(beyond * itemSize), 8 + 8 * rank);
-    return bytes;
-  };
+  const keySize = chunkKeySize(rank);
+  const key = (coords: readonly number[], size: number, beyond: 0 | 1): Buffer =>
+    encodeChunkKey({ size, filterMask: 0, offsets: [...coords.map((c, axis) => (c + beyond) * chunks[axis]!), beyond * itemSize] });
   const addresses = new Float64Array(count);
   const sizes = new Uint32Array(count);
   let index = 0;
