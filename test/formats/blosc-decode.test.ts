@@ -8,7 +8,7 @@ import { withChunkwiseBloscDecode } from "../../src/formats/codecs/blosc-codec.j
 import { bloscDecodesNatively, decodeBloscFrame, readBloscHeader } from "../../src/formats/codecs/blosc-decode.js";
 import { registerChunkwiseCodecs } from "../../src/formats/codecs/index.js";
 import { decodeLz4Block } from "../../src/formats/codecs/lz4-block.js";
-import { unshuffle } from "../../src/formats/codecs/unshuffle.js";
+import { unshuffle } from "../../src/formats/codecs/shuffle.js";
 
 interface FrameCase {
   source: "numcodecs" | "libblosc";
