@@ -1,11 +1,11 @@
 /**
- * An LZ4 block compressor (no frame: the streams blosc's lz4 writes) that parses as liblz4's
- * LZ4_compress_fast does: one hash table of recent 4-byte sequences, no chains; a search that
- * skips ahead faster the longer it fails (`acceleration` multiplies the skip); matches extended
- * backwards over equal bytes; the parsing restrictions every LZ4 decoder relies on (the last match
- * starts at least 12 bytes before the end, the last 5 bytes are literals). One difference: liblz4
- * on 64-bit hashes 5 bytes for inputs over 64 KiB, we always hash 4 (a 64-bit multiply is dear in
- * JavaScript); the compressed sizes differ by well under 1% on blosc's streams.
+ * An LZ4 block compressor (no frame: the streams blosc's lz4 writes) that makes the choices
+ * liblz4's LZ4_compress_fast makes on 64-bit machines, so its blocks are the same bytes: one hash
+ * table of recent sequences, no chains, starting out pointing every slot at position 0; a search
+ * that skips ahead faster the longer it fails (`acceleration` multiplies the skip); matches
+ * extended backwards over equal bytes; the parsing restrictions every LZ4 decoder relies on (the
+ * last match starts at least 12 bytes before the end, the last 5 bytes are literals); the same
+ * conservative room checks, so a block that does not fit is refused where liblz4 refuses it.
  */
 
 const MIN_MATCH = 4;
@@ -18,7 +18,14 @@ const SKIP_TRIGGER = 6;
 const SMALL_INPUT = 65536 + MF_LIMIT - 1;
 const HASH_LOG_SMALL = 13;
 const HASH_LOG = 12;
-const PRIME = 2654435761 | 0;
+/** Small inputs hash 4 bytes: the top bits of their product with this prime… */
+const PRIME4 = 2654435761 | 0;
+/** …larger ones 5 bytes, as liblz4 on 64-bit does: the top bits of ((5 bytes << 24) × 889523592379) mod 2^64, here in 32-bit halves. */
+const PRIME5_LOW = 889523592379 % 2 ** 32;
+const PRIME5_HIGH = Math.floor(889523592379 / 2 ** 32);
+/** PRIME5_LOW split at bit 8, so that the carry into the high half stays in 32-bit integers. */
+const PRIME5_LOW_HIGH_BITS = PRIME5_LOW >>> 8;
+const PRIME5_LOW_LOW_BITS = PRIME5_LOW & 0xff;
 const RUN_MASK = 15;
 const ML_MASK = 15;
 /** Literal runs shorter than this are copied byte by byte: cheaper than set() and subarray(). */
@@ -26,11 +33,11 @@ const SHORT_COPY = 32;
 
 /**
  * The hash table, shared by every call on this thread. Entries are positions plus `base`, which
- * moves past every earlier call's positions by more than MAX_OFFSET: an entry left by an earlier
- * call always fails the distance check, so the table never needs clearing between calls.
+ * moves past every earlier call's positions: an entry below `base` is left from an earlier call
+ * and reads as position 0, as in liblz4's freshly zeroed table, so the table never needs clearing.
  */
 const table = new Int32Array(1 << HASH_LOG_SMALL);
-let base = MAX_OFFSET + 1;
+let base = 1;
 
 /**
  * Compress `src` into `dst` as one LZ4 block. Returns the compressed length, or 0 when it would
@@ -40,14 +47,15 @@ let base = MAX_OFFSET + 1;
 export function compressLz4Block(src: Uint8Array, dst: Uint8Array, acceleration: number): number {
   const n = src.length;
   if (n > 0x7e000000) throw new Error(`lz4: ${n} bytes is more than an LZ4 block holds`);
-  if (base > 0x7fffffff - n - MAX_OFFSET - 1) {
+  if (base > 0x7fffffff - n) {
     table.fill(0);
-    base = MAX_OFFSET + 1;
+    base = 1;
   }
   const b = base;
-  base += n + MAX_OFFSET + 1;
+  base += n + 1;
   const accel = Math.max(1, Math.min(65537, Math.floor(acceleration)));
-  const shift = 32 - (n < SMALL_INPUT ? HASH_LOG_SMALL : HASH_LOG);
+  const wide = n >= SMALL_INPUT;
+  const shift = 32 - (wide ? HASH_LOG : HASH_LOG_SMALL);
   const olimit = dst.length;
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   const mflimitPlusOne = n - MF_LIMIT + 1;
@@ -58,9 +66,9 @@ export function compressLz4Block(src: Uint8Array, dst: Uint8Array, acceleration:
   let ip = 0;
 
   if (n >= MF_LIMIT + 1) {
-    table[Math.imul(view.getUint32(0, true), PRIME) >>> shift] = b;
+    table[hashAt(view, 0, wide, shift)] = b;
     ip = 1;
-    let forwardH = Math.imul(view.getUint32(1, true), PRIME) >>> shift;
+    let forwardH = hashAt(view, 1, wide, shift);
     search: for (;;) {
       // Find a match: probe the table at ip, moving on by a step that grows with failures.
       let forwardIp = ip;
@@ -70,16 +78,19 @@ export function compressLz4Block(src: Uint8Array, dst: Uint8Array, acceleration:
       for (;;) {
         const h = forwardH;
         const current = forwardIp;
-        const ref = table[h]!;
+        const stored = table[h]! - b;
+        const candidate = stored > 0 ? stored : 0;
         ip = forwardIp;
         forwardIp += step;
         step = searchMatchNb++ >> SKIP_TRIGGER;
         if (forwardIp > mflimitPlusOne) break search;
-        forwardH = Math.imul(view.getUint32(forwardIp, true), PRIME) >>> shift;
+        forwardH = hashAt(view, forwardIp, wide, shift);
         table[h] = current + b;
-        if (ref + MAX_OFFSET < current + b) continue;
-        match = ref - b;
-        if (view.getUint32(match, true) === view.getUint32(ip, true)) break;
+        if (candidate + MAX_OFFSET < current) continue;
+        if (view.getUint32(candidate, true) === view.getUint32(ip, true)) {
+          match = candidate;
+          break;
+        }
       }
 
       // Extend the match backwards over equal bytes.
@@ -147,12 +158,13 @@ export function compressLz4Block(src: Uint8Array, dst: Uint8Array, acceleration:
         anchor = ip;
         if (ip >= mflimitPlusOne) break search;
 
-        table[Math.imul(view.getUint32(ip - 2, true), PRIME) >>> shift] = ip - 2 + b;
-        const h = Math.imul(view.getUint32(ip, true), PRIME) >>> shift;
-        const ref = table[h]!;
+        table[hashAt(view, ip - 2, wide, shift)] = ip - 2 + b;
+        const h = hashAt(view, ip, wide, shift);
+        const stored = table[h]! - b;
+        const candidate = stored > 0 ? stored : 0;
         table[h] = ip + b;
-        if (ref + MAX_OFFSET >= ip + b && view.getUint32(ref - b, true) === view.getUint32(ip, true)) {
-          match = ref - b;
+        if (candidate + MAX_OFFSET >= ip && view.getUint32(candidate, true) === view.getUint32(ip, true)) {
+          match = candidate;
           token = op++;
           dst[token] = 0;
           continue;
@@ -160,7 +172,7 @@ export function compressLz4Block(src: Uint8Array, dst: Uint8Array, acceleration:
         break;
       }
       ip++;
-      forwardH = Math.imul(view.getUint32(ip, true), PRIME) >>> shift;
+      forwardH = hashAt(view, ip, wide, shift);
     }
   }
 
@@ -177,4 +189,15 @@ export function compressLz4Block(src: Uint8Array, dst: Uint8Array, acceleration:
   }
   dst.set(src.subarray(anchor, n), op);
   return op + lastRun;
+}
+
+/** The table slot for the sequence at `p`: 4 bytes hashed, or 5 when `wide` (see PRIME5_LOW). */
+function hashAt(view: DataView, p: number, wide: boolean, shift: number): number {
+  const sequence = view.getUint32(p, true);
+  if (!wide) return Math.imul(sequence, PRIME4) >>> shift;
+  const first = sequence & 0xff;
+  const high = (sequence >>> 8) | (view.getUint8(p + 4) << 24);
+  // The high 32 bits of (first << 24) × PRIME5_LOW.
+  const carry = first * PRIME5_LOW_HIGH_BITS + ((first * PRIME5_LOW_LOW_BITS) >>> 8);
+  return (Math.imul(high, PRIME5_LOW) + Math.imul(first << 24, PRIME5_HIGH) + carry) >>> shift;
 }
