@@ -3,8 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registry } from "zarrita";
+import { nativeBloscEncoding, readBloscConfig } from "../../src/formats/codecs/blosc-codec.js";
 import { decodeBloscFrame, readBloscHeader } from "../../src/formats/codecs/blosc-decode.js";
 import { type BloscLz4Settings, encodeBloscLz4 } from "../../src/formats/codecs/blosc-encode.js";
+import { registerChunkwiseCodecs } from "../../src/formats/codecs/index.js";
+import { compress } from "../../src/formats/write/compressor.js";
 
 interface Case {
   readonly label: string;
@@ -163,5 +167,53 @@ describe("encodeBloscLz4", () => {
     expect(() => encodeBloscLz4(raw, { ...settings, clevel: 1.5 })).toThrow(/clevel must be an integer from 0 to 9/);
     expect(() => encodeBloscLz4(raw, { ...settings, typesize: 0 })).toThrow(/typesize must be a positive integer/);
     expect(() => encodeBloscLz4(raw, { ...settings, blocksize: -1 })).toThrow(/blocksize must be 0 or a positive integer/);
+  });
+});
+
+describe("which blosc configurations our encoder takes", () => {
+  it("reads numcodecs (v2) and v3 configurations, with numcodecs' defaults and its AUTOSHUFFLE rule", () => {
+    expect(readBloscConfig({ id: "blosc", cname: "lz4", clevel: 7, shuffle: 0, blocksize: 0 }, 8)).toEqual({ cname: "lz4", clevel: 7, shuffle: 0, blocksize: 0, typesize: 8 });
+    expect(readBloscConfig({ cname: "zstd", clevel: 3, shuffle: "bitshuffle", typesize: 2, blocksize: 4096 }, 8)).toEqual({ cname: "zstd", clevel: 3, shuffle: 2, blocksize: 4096, typesize: 2 });
+    expect(readBloscConfig({ shuffle: "noshuffle" }, null)).toEqual({ cname: "lz4", clevel: 5, shuffle: 0, blocksize: 0, typesize: null });
+    expect(readBloscConfig({}, 4)).toEqual({ cname: "lz4", clevel: 5, shuffle: 1, blocksize: 0, typesize: 4 });
+    expect(readBloscConfig({ shuffle: -1 }, 1).shuffle).toBe(2);
+    expect(readBloscConfig({ shuffle: -1 }, 2).shuffle).toBe(1);
+  });
+
+  it("lz4 with byte shuffle or none, typesize known: ours; lz4hc, zstd, blosclz, bitshuffle or no typesize: c-blosc", () => {
+    const config = { cname: "lz4", clevel: 5, shuffle: 1, blocksize: 0, typesize: 4 };
+    expect(nativeBloscEncoding(config)).toEqual({ clevel: 5, shuffle: true, typesize: 4, blocksize: 0 });
+    expect(nativeBloscEncoding({ ...config, shuffle: 0, clevel: 0 })).toEqual({ clevel: 0, shuffle: false, typesize: 4, blocksize: 0 });
+    for (const other of [{ cname: "lz4hc" }, { cname: "zstd" }, { cname: "blosclz" }, { cname: "zlib" }, { shuffle: 2 }, { typesize: null }]) {
+      expect(nativeBloscEncoding({ ...config, ...other }), JSON.stringify(other)).toBeNull();
+    }
+  });
+
+  it("the registered codec encodes lz4 with ours, at the v3 typesize or the array's item size, and the rest with c-blosc (wasm)", async () => {
+    registerChunkwiseCodecs();
+    type Codec = { encode(bytes: Uint8Array): Promise<Uint8Array> | Uint8Array; decode(bytes: Uint8Array): Promise<Uint8Array> | Uint8Array };
+    const entry = (await registry.get("blosc")!()) as unknown as { fromConfig(config: unknown, meta: unknown): Codec };
+    const raw = data("smooth", 100_000, 8);
+    const ours = encodeBloscLz4(raw, { clevel: 5, shuffle: true, typesize: 8, blocksize: 0 });
+    const v3 = await entry.fromConfig({ cname: "lz4", clevel: 5, shuffle: "shuffle", typesize: 8, blocksize: 0 }, { dataType: "float64" }).encode(raw);
+    const v2 = await entry.fromConfig({ id: "blosc", cname: "lz4", clevel: 5, shuffle: 1, blocksize: 0 }, { dataType: "float64" }).encode(raw);
+    expect(same(v3, ours) && same(v2, ours)).toBe(true);
+    // c-blosc in wasm writes typesize 4 whatever it is told, and its own compressor's format.
+    const zstd = await entry.fromConfig({ cname: "zstd", clevel: 5, shuffle: 1, blocksize: 0 }, { dataType: "float64" }).encode(raw);
+    expect([zstd[2]! >> 5, zstd[3]]).toEqual([4, 4]);
+    // AUTOSHUFFLE on 1-byte items is bitshuffle, as numcodecs has it, which only c-blosc writes.
+    const bytes = data("constant", 100_000, 1);
+    const auto = entry.fromConfig({ cname: "lz4", clevel: 5, shuffle: -1, blocksize: 0 }, { dataType: "uint8" });
+    const bitshuffled = await auto.encode(bytes);
+    expect(bitshuffled[2]! & 0x06).toBe(0x04);
+    expect(same(await auto.decode(bitshuffled), bytes)).toBe(true);
+  });
+
+  it("chunkwise's writers compress blosc lz4 chunks with ours, at the dtype's item size", async () => {
+    const raw = data("smooth", 100_000, 8);
+    const written = await compress(raw, { name: "blosc", level: 5, blosc: { cname: "lz4", shuffle: 1 } }, 8);
+    expect(same(written, encodeBloscLz4(raw, { clevel: 5, shuffle: true, typesize: 8, blocksize: 0 }))).toBe(true);
+    const unshuffled = await compress(raw, { name: "blosc", level: 9, blosc: { cname: "lz4", shuffle: 0 } }, 2);
+    expect(same(unshuffled, encodeBloscLz4(raw, { clevel: 9, shuffle: false, typesize: 2, blocksize: 0 }))).toBe(true);
   });
 });
