@@ -43,6 +43,8 @@ const L1_MULTIPLE = [1 / 4, 1 / 2, 1, 2, 4, 4, 8, 8, 8, 8];
 
 /** Where blocks are shuffled; grown to the largest block seen and kept for the next frame. */
 let scratch = new Uint8Array(0);
+/** Where frames are written before being copied out at their length; grown as needed and kept (as the wasm heap is). */
+let output = new Uint8Array(0);
 
 /** Compress `src` into one blosc1 lz4 frame. Throws on settings c-blosc would refuse. */
 export function encodeBloscLz4(src: Uint8Array, settings: BloscLz4Settings): Uint8Array {
@@ -59,8 +61,9 @@ export function encodeBloscLz4(src: Uint8Array, settings: BloscLz4Settings): Uin
 
   // c-blosc gives the frame nbytes + 16 bytes of room (what numcodecs allocates): a frame that
   // would need more is stored memcpyed instead.
-  const frame = new Uint8Array(nbytes + HEADER_BYTES);
-  const header = new DataView(frame.buffer);
+  if (output.length < nbytes + HEADER_BYTES) output = new Uint8Array(nbytes + HEADER_BYTES);
+  const frame = output.subarray(0, nbytes + HEADER_BYTES);
+  const header = new DataView(frame.buffer, 0, frame.length);
   header.setUint8(0, FORMAT_VERSION);
   header.setUint8(1, LZ4_FORMAT_VERSION);
   header.setUint8(2, flags);
@@ -73,7 +76,7 @@ export function encodeBloscLz4(src: Uint8Array, settings: BloscLz4Settings): Uin
     header.setUint8(2, flags | FLAG_MEMCPYED);
     frame.set(src, HEADER_BYTES);
     header.setUint32(12, frame.length, true);
-    return frame;
+    return frame.slice();
   }
   header.setUint32(12, compressed, true);
   return frame.slice(0, compressed);
