@@ -95,6 +95,13 @@ describe("compressLz4Block", () => {
     expect([...compress(new Uint8Array(0))]).toEqual([0]);
   });
 
+  it("takes an acceleration below 1, or not a number, as 1 (as liblz4 does), and one above 65537 as 65537", () => {
+    const src = inputs.find(([name]) => name === "a slow wave")![1];
+    const one = compress(src, 1).slice();
+    for (const acceleration of [0, -3, 0.5, Number.NaN]) expect(Buffer.from(compress(src, acceleration)).equals(Buffer.from(one)), String(acceleration)).toBe(true);
+    expect(Buffer.from(compress(src, 1e9)).equals(Buffer.from(compress(src, 65537)))).toBe(true);
+  });
+
   it("returns 0 when the block does not fit, never writing past the destination; fits in exactly its size", () => {
     for (const [name, src] of inputs.filter((_, i) => i % 5 === 0)) {
       const full = compress(src, 3).slice();

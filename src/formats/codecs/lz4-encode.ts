@@ -53,7 +53,8 @@ export function compressLz4Block(src: Uint8Array, dst: Uint8Array, acceleration:
   }
   const b = base;
   base += n + 1;
-  const accel = Math.max(1, Math.min(65537, Math.floor(acceleration)));
+  // As liblz4: below 1 (and NaN, which would never advance) means 1; at most 65537.
+  const accel = acceleration >= 1 ? Math.min(65537, Math.floor(acceleration)) : 1;
   const wide = n >= SMALL_INPUT;
   const shift = 32 - (wide ? HASH_LOG : HASH_LOG_SMALL);
   const olimit = dst.length;
