@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registry } from "zarrita";
-import { withChunkwiseBloscDecode } from "../../src/formats/codecs/blosc-codec.js";
+import { withChunkwiseBlosc } from "../../src/formats/codecs/blosc-codec.js";
 import { bloscDecodesNatively, decodeBloscBlocks, decodeBloscFrame, readBloscHeader } from "../../src/formats/codecs/blosc-decode.js";
 import { registerChunkwiseCodecs } from "../../src/formats/codecs/index.js";
 import { decodeLz4Block } from "../../src/formats/codecs/lz4-block.js";
-import { unshuffle } from "../../src/formats/codecs/unshuffle.js";
+import { unshuffle } from "../../src/formats/codecs/shuffle.js";
 
 interface FrameCase {
   source: "numcodecs" | "libblosc";
@@ -135,10 +135,10 @@ describe("blosc frames c-blosc wrote", () => {
   });
 });
 
-describe("withChunkwiseBloscDecode", () => {
-  it("decodes lz4 frames itself and hands the others to the wrapped codec; encoding is the wrapped codec's", async () => {
+describe("withChunkwiseBlosc decoding", () => {
+  it("decodes lz4 frames itself and hands the others to the wrapped codec; with no typesize known, encoding is the wrapped codec's", async () => {
     const handedOver: Uint8Array[] = [];
-    const wrapped = withChunkwiseBloscDecode({
+    const wrapped = withChunkwiseBlosc({
       kind: "bytes_to_bytes",
       fromConfig: () => ({
         encode: (bytes: Uint8Array) => bytes.subarray(0, 1),

@@ -10,7 +10,7 @@
  */
 
 import { decodeLz4Block } from "./lz4-block.js";
-import { unshuffle } from "./unshuffle.js";
+import { unshuffle } from "./shuffle.js";
 
 export const BLOSC_HEADER_BYTES = 16;
 const HEADER_BYTES = BLOSC_HEADER_BYTES;

@@ -1,5 +1,5 @@
 import { registry } from "zarrita";
-import { withChunkwiseBloscDecode } from "./blosc-codec.js";
+import { withChunkwiseBlosc } from "./blosc-codec.js";
 import { Crc32cCodec } from "./crc32c.js";
 import { GzipCodec } from "./gzip.js";
 import { ZlibCodec } from "./zlib.js";
@@ -18,8 +18,8 @@ let registered = false;
 
 /**
  * Replace zarrita's gzip/zlib (decode-only, slower) and crc32c (never verifies) with ours, which
- * encode as well as decode and check checksums; blosc gets a frame-length check and decodes lz4
- * frames in TypeScript (blosc-codec.ts).
+ * encode as well as decode and check checksums; blosc gets a frame-length check, and decodes lz4
+ * frames and encodes lz4 without bitshuffle in TypeScript (blosc-codec.ts).
  * Safe to call any number of times.
  */
 export function registerChunkwiseCodecs(): void {
@@ -29,7 +29,7 @@ export function registerChunkwiseCodecs(): void {
   }
   for (const name of ["blosc", "numcodecs.blosc"]) {
     const load = registry.get(name);
-    if (load) registry.set(name, async () => withChunkwiseBloscDecode(await load()) as Awaited<ReturnType<typeof load>>);
+    if (load) registry.set(name, async () => withChunkwiseBlosc(await load()) as Awaited<ReturnType<typeof load>>);
   }
   registered = true;
 }

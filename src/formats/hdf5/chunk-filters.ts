@@ -5,7 +5,7 @@
  */
 import zlib from "node:zlib";
 import type { PartMemory } from "../block-copy.js";
-import { unshuffle } from "../codecs/unshuffle.js";
+import { unshuffle } from "../codecs/shuffle.js";
 import type { PipelineFilter } from "./dataset-messages.js";
 import { stripFletcher32 } from "./fletcher32.js";
 

@@ -8,6 +8,7 @@
  */
 import { registry } from "zarrita";
 import { ChunkwiseError } from "../../errors.js";
+import { registerChunkwiseCodecs } from "../codecs/index.js";
 import { GzipCodec } from "../codecs/gzip.js";
 import { ZlibCodec } from "../codecs/zlib.js";
 import type { Codec } from "../dataset.js";
@@ -205,25 +206,26 @@ interface BytesCodec {
 
 const loaded = new Map<string, Promise<BytesCodec>>();
 
-/** One encoder instance per compressor setting, loaded once per thread. */
-function encoderFor(compressor: Compressor): Promise<BytesCodec> {
-  const key = JSON.stringify(compressor);
+/** One encoder instance per compressor setting and item size, loaded once per thread. */
+function encoderFor(compressor: Compressor, itemSize: number): Promise<BytesCodec> {
+  const key = JSON.stringify([compressor, itemSize]);
   let codec = loaded.get(key);
   if (!codec) {
-    codec = loadEncoder(compressor);
+    codec = loadEncoder(compressor, itemSize);
     loaded.set(key, codec);
   }
   return codec;
 }
 
-async function loadEncoder(compressor: Compressor): Promise<BytesCodec> {
+async function loadEncoder(compressor: Compressor, itemSize: number): Promise<BytesCodec> {
   switch (compressor.name) {
     case "gzip":
       return new GzipCodec(compressor.level);
     case "zlib":
       return new ZlibCodec(compressor.level);
     case "blosc":
-      return fromZarritaRegistry("blosc", { cname: compressor.blosc!.cname, clevel: compressor.level, shuffle: compressor.blosc!.shuffle, blocksize: 0 });
+      // c-blosc gets the item size as its typesize, as from zarr-python (and lz4 goes to blosc-encode.ts).
+      return fromZarritaRegistry("blosc", { cname: compressor.blosc!.cname, clevel: compressor.level, shuffle: compressor.blosc!.shuffle, blocksize: 0, typesize: itemSize });
     case "zstd":
       return fromZarritaRegistry("zstd", { level: compressor.level });
     case "lz4":
@@ -231,16 +233,17 @@ async function loadEncoder(compressor: Compressor): Promise<BytesCodec> {
   }
 }
 
-/** zarrita's blosc/zstd/lz4 are the numcodecs wasm builds, which encode as well as decode. */
+/** zarrita's blosc/zstd/lz4 are the numcodecs wasm builds, which encode as well as decode (blosc behind ours: blosc-codec.ts). */
 async function fromZarritaRegistry(name: string, config: Record<string, unknown>): Promise<BytesCodec> {
+  registerChunkwiseCodecs();
   const entry = await registry.get(name)?.();
   if (!entry) throw new ChunkwiseError("UnsupportedError", `no ${name} encoder is available`);
   return entry.fromConfig(config, { dataType: "uint8", shape: [], codecs: [], fillValue: null }) as unknown as BytesCodec;
 }
 
-/** Compress one chunk's stored bytes. */
-export async function compress(bytes: Uint8Array, compressor: Compressor | null): Promise<Uint8Array> {
+/** Compress one chunk's stored bytes, whose elements are `itemSize` bytes each. */
+export async function compress(bytes: Uint8Array, compressor: Compressor | null, itemSize: number): Promise<Uint8Array> {
   if (!compressor) return bytes;
-  const codec = await encoderFor(compressor);
+  const codec = await encoderFor(compressor, itemSize);
   return codec.encode(bytes);
 }

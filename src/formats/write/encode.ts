@@ -132,7 +132,7 @@ export function storedBytes(values: NumericArray, byteOrder: ChunkEncoding["byte
 /** One chunk, from the block it sits in to its stored (compressed) bytes. */
 export async function encodeChunk(values: NumericArray, blockShape: readonly number[], offset: readonly number[], encoding: ChunkEncoding, fill: NumericArray): Promise<Uint8Array> {
   const chunk = extractChunk(values, blockShape, offset, encoding.chunkShape, fill);
-  return compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor);
+  return compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor, encoding.dtype.itemSize);
 }
 
 /** True when every byte of a stored chunk equals the all-fill chunk (compared natively). */

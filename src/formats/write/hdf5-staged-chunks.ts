@@ -14,6 +14,7 @@ import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 import type { NumericArray } from "../dataset.js";
 import { crc32 } from "node:zlib";
+import { shuffle } from "../codecs/shuffle.js";
 import { ZlibCodec } from "../codecs/zlib.js";
 import type { ArraySpec } from "../writer.js";
 import type { Compressor } from "./compressor.js";
@@ -51,36 +52,16 @@ export async function encodeHdf5Chunk(values: NumericArray, blockShape: readonly
   const zero = new (values.constructor as new (n: number) => NumericArray)(1);
   const chunk = extractChunk(values, blockShape, blockShape.map(() => 0), encoding.chunks, zero);
   let bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (encoding.shuffle && chunk.BYTES_PER_ELEMENT > 1) bytes = byteShuffle(bytes, chunk.BYTES_PER_ELEMENT);
+  if (encoding.shuffle && chunk.BYTES_PER_ELEMENT > 1) {
+    // HDF5's shuffle filter is blosc's byte shuffle: byte j of every element together.
+    const shuffled = new Uint8Array(bytes.length);
+    shuffle(bytes, shuffled, chunk.BYTES_PER_ELEMENT);
+    bytes = shuffled;
+  }
   if (encoding.deflate === null) return bytes;
   let codec = codecs.get(encoding.deflate);
   if (!codec) codecs.set(encoding.deflate, (codec = new ZlibCodec(encoding.deflate)));
   return codec.encode(bytes);
-}
-
-/** HDF5's shuffle filter: byte j of every element together, for j = 0 … size−1. */
-export function byteShuffle(bytes: Uint8Array, size: number): Uint8Array {
-  const count = Math.floor(bytes.length / size);
-  const out = new Uint8Array(bytes.length);
-  if (size === 4 && bytes.byteOffset % 4 === 0) {
-    // One 32-bit read per element instead of four byte reads: most output is float32.
-    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, count);
-    for (let i = 0; i < count; i++) {
-      const word = words[i]!;
-      out[i] = word;
-      out[count + i] = word >>> 8;
-      out[2 * count + i] = word >>> 16;
-      out[3 * count + i] = word >>> 24;
-    }
-  } else {
-    for (let j = 0; j < size; j++) {
-      const base = j * count;
-      for (let i = 0, src = j; i < count; i++, src += size) out[base + i] = bytes[src]!;
-    }
-  }
-  // Bytes past the last whole element stay where they are, as the filter leaves them.
-  out.set(bytes.subarray(count * size), count * size);
-  return out;
 }
 
 /** Where an output's staged chunks live: `DST.chunkwise/chunks/`. */

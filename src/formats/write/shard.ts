@@ -53,7 +53,7 @@ export async function encodeShard(
       const chunk = extractChunk(values, blockShape, offset, innerShape, fill);
       if (!isAllFill(chunk, allFill)) {
         const index = i;
-        const task: Promise<void> = compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor).then((bytes) => {
+        const task: Promise<void> = compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor, encoding.dtype.itemSize).then((bytes) => {
           parts[index] = bytes;
           pending.delete(task);
         });

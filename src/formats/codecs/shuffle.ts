@@ -1,6 +1,7 @@
 /**
- * Undo blosc's byte shuffle of one block: the shuffled block holds byte 0 of every element, then
- * byte 1 of every element, and so on; bytes after the last whole element were left in place.
+ * blosc's byte shuffle of one block and its inverse: the shuffled block holds byte 0 of every
+ * element, then byte 1 of every element, and so on; bytes after the last whole element stay in
+ * place. Types of 2, 4 and 8 bytes go a 32-bit word at a time when the buffers allow.
  */
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -104,5 +105,67 @@ function unshuffle8(src: Uint8Array, dst: Uint32Array, count: number, first: num
   for (let i = first; i < stop; i++) {
     dst[2 * i] = src[i]! | (src[s1 + i]! << 8) | (src[s2 + i]! << 16) | (src[s3 + i]! << 24);
     dst[2 * i + 1] = src[s4 + i]! | (src[s5 + i]! << 8) | (src[s6 + i]! << 16) | (src[s7 + i]! << 24);
+  }
+}
+
+/** Shuffle `src` (one block) into `dst` (same length) for elements of `typesize` bytes. */
+export function shuffle(src: Uint8Array, dst: Uint8Array, typesize: number): void {
+  if (src.length !== dst.length) throw new Error(`shuffle: ${src.length} bytes in, ${dst.length} out`);
+  const count = Math.floor(src.length / typesize);
+  const whole = count * typesize;
+  const words = LITTLE_ENDIAN && count % 4 === 0 && src.byteOffset % 4 === 0 && dst.byteOffset % 4 === 0;
+  if (words && typesize === 4) {
+    const from = new Uint32Array(src.buffer, src.byteOffset, count);
+    gather4(from, new Uint32Array(dst.buffer, dst.byteOffset, count), count / 4, 0, 1, 0);
+  } else if (words && typesize === 8) {
+    const from = new Uint32Array(src.buffer, src.byteOffset, 2 * count);
+    const to = new Uint32Array(dst.buffer, dst.byteOffset, 2 * count);
+    gather4(from, to, count / 4, 0, 2, 0);
+    gather4(from, to, count / 4, 4, 2, 1);
+  } else if (words && typesize === 2) {
+    shuffle2(new Uint32Array(src.buffer, src.byteOffset, count / 2), new Uint32Array(dst.buffer, dst.byteOffset, count / 2), count / 4);
+  } else {
+    shuffleBytes(src, dst, typesize, count);
+  }
+  if (whole < src.length) dst.set(src.subarray(whole), whole);
+}
+
+function shuffleBytes(src: Uint8Array, dst: Uint8Array, typesize: number, count: number): void {
+  for (let j = 0; j < typesize; j++) {
+    const stream = j * count;
+    for (let i = 0, o = j; i < count; i++, o += typesize) dst[stream + i] = src[o]!;
+  }
+}
+
+/** Two elements per input word; four elements' low bytes make one word of stream 0, their high bytes one of stream 1. */
+function shuffle2(src: Uint32Array, dst: Uint32Array, words: number): void {
+  for (let w = 0, i = 0; w < words; w++, i += 2) {
+    const a = src[i]!;
+    const b = src[i + 1]!;
+    dst[w] = (a & 0xff) | ((a >>> 8) & 0xff00) | ((b & 0xff) << 16) | ((b << 8) & 0xff000000);
+    dst[words + w] = ((a >>> 8) & 0xff) | ((a >>> 16) & 0xff00) | ((b << 8) & 0xff0000) | (b & 0xff000000);
+  }
+}
+
+/**
+ * The inverse of transpose4: four input words `stride` apart from word `start` (bytes 0–3 of four
+ * consecutive elements, or 4–7 with stride 2 and start 1) transpose into word w of streams
+ * first..first+3.
+ */
+function gather4(src: Uint32Array, dst: Uint32Array, words: number, first: number, stride: number, start: number): void {
+  const s0 = first * words;
+  const s1 = s0 + words;
+  const s2 = s1 + words;
+  const s3 = s2 + words;
+  const step = 4 * stride;
+  for (let w = 0, i = start; w < words; w++, i += step) {
+    const a = src[i]!;
+    const b = src[i + stride]!;
+    const c = src[i + 2 * stride]!;
+    const d = src[i + 3 * stride]!;
+    dst[s0 + w] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | (d << 24);
+    dst[s1 + w] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c << 8) & 0xff0000) | ((d << 16) & 0xff000000);
+    dst[s2 + w] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d << 8) & 0xff000000);
+    dst[s3 + w] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
   }
 }
