@@ -409,21 +409,22 @@ export function planRechunk(request: PlanRequest): RechunkPlan {
   return finish(best.stages, best.chunks);
 }
 
-/** An intermediate array of more files than this strains any file system (and a shared one first). */
-export const MANY_INTERMEDIATE_FILES = 10_000_000;
+/** An intermediate array of more chunks than this costs stage 2 more small reads than any file system serves well. */
+export const MANY_INTERMEDIATE_CHUNKS = 10_000_000;
 
 /**
- * What a user should know before running a plan: an intermediate array of too many files. Its
- * chunks are as large as the per-task memory allows (a stage-2 block spans the target's whole
- * extent along the axes the source chunk is thin in), so only more memory per task helps.
+ * What a user should know before running a plan: an intermediate array of too many chunks (each
+ * read on its own by stage 2, though stored one file per stage-1 task). Its chunks are as large
+ * as the per-task memory allows (a stage-2 block spans the target's whole extent along the axes
+ * the source chunk is thin in), so only more memory per task helps.
  */
 export function planWarnings(arrayPath: string, plan: RechunkPlan): string[] {
   if (plan.intermediateChunks === null) return [];
-  const files = product(plan.shape.map((n, axis) => ceilDiv(n, plan.intermediateChunks![axis]!)));
-  if (files <= MANY_INTERMEDIATE_FILES) return [];
+  const chunks = product(plan.shape.map((n, axis) => ceilDiv(n, plan.intermediateChunks![axis]!)));
+  if (chunks <= MANY_INTERMEDIATE_CHUNKS) return [];
   const chunkBytes = product(plan.intermediateChunks) * plan.itemSize;
   return [
-    `${arrayPath}: the intermediate array would be ${files.toLocaleString("en-US")} files of ${formatSize(chunkBytes)} (chunks ${plan.intermediateChunks.join("×")}) under the output's .chunkwise/scratch; give each task more memory (raise --max-mem or lower --threads) for fewer, larger ones`,
+    `${arrayPath}: the intermediate array would be ${chunks.toLocaleString("en-US")} chunks of ${formatSize(chunkBytes)} (${plan.intermediateChunks.join("×")}), each read on its own; give each task more memory (raise --max-mem or lower --threads) for fewer, larger ones`,
   ];
 }
 

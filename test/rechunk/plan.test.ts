@@ -250,11 +250,11 @@ describe("planRechunk: properties over random shapes, chunks and memory", () => 
 });
 
 describe("planWarnings", () => {
-  it("warns when memory per task forces billions of tiny intermediate files, not when chunks are few", () => {
+  it("warns when memory per task forces billions of tiny intermediate chunks, not when chunks are few", () => {
     // 10 TB of map chunks to time series at 512 MiB per task: intermediate chunks of 1×125×5 (docs/scaling.md).
     const tight = planRechunk({ shape: [100000, 5000, 5000], itemSize: 4, sourceChunks: [1, 5000, 5000], targetUnits: [100000, 5, 5], maxMemBytes: 4 * 2 ** 30, threads: 8 });
     const [warning] = planWarnings("/tas", tight);
-    expect(warning).toMatch(/^\/tas: the intermediate array would be 4,000,000,000 files of 2\.44 KiB \(chunks 1×125×5\)/);
+    expect(warning).toMatch(/^\/tas: the intermediate array would be 4,000,000,000 chunks of 2\.44 KiB \(1×125×5\), each read on its own/);
     expect(warning).toMatch(/raise --max-mem or lower --threads/);
     const roomy = planRechunk({ shape: [259, 720, 1440], itemSize: 4, sourceChunks: [1, 720, 1440], targetUnits: [259, 32, 32], maxMemBytes: 256 * 2 ** 20, threads: 2 });
     expect(roomy.stages).toHaveLength(2);
