@@ -22,6 +22,9 @@ describe("extractChunk", () => {
       const offset = block.map((b, axis) => Math.floor(next() * Math.ceil(b / chunk[axis]!)) * chunk[axis]!);
       const values = Float64Array.from({ length: block.reduce((a, b) => a * b, 1) }, (_, i) => i + 1);
       const got = extractChunk(values, block, offset, chunk, Float64Array.of(-1));
+      // The same into a reused array still holding another chunk's values.
+      const dirty = new Float64Array(256).fill(Number.NaN);
+      const reused = extractChunk(values, block, offset, chunk, Float64Array.of(-1), dirty);
 
       const extent = chunk.map((c, axis) => Math.min(c, block[axis]! - offset[axis]!));
       const inside = cut(values, block, offset, extent);
@@ -36,6 +39,10 @@ describe("extractChunk", () => {
         }
       }
       expect([...got], JSON.stringify({ chunk, block, offset })).toEqual(Array.from(expected));
+      if (reused !== values) {
+        expect(reused.buffer).toBe(dirty.buffer);
+        expect([...reused], JSON.stringify({ chunk, block, offset, into: true })).toEqual(Array.from(expected));
+      }
     }
   });
 
