@@ -8,7 +8,6 @@ import { withChunkwiseBlosc } from "../../src/formats/codecs/blosc-codec.js";
 import { bloscDecodesNatively, decodeBloscBlocks, decodeBloscFrame, readBloscHeader } from "../../src/formats/codecs/blosc-decode.js";
 import { registerChunkwiseCodecs } from "../../src/formats/codecs/index.js";
 import { decodeLz4Block } from "../../src/formats/codecs/lz4-block.js";
-import { unshuffle } from "../../src/formats/codecs/shuffle.js";
 
 interface FrameCase {
   source: "numcodecs" | "libblosc";
@@ -345,43 +344,5 @@ describe("decodeBloscBlocks with wanted bytes", () => {
       }
     }
     expect(checked).toBeGreaterThan(1000);
-  });
-});
-
-describe("unshuffle", () => {
-  it.each([1, 2, 4, 8, 3])("typesize %i: a range of elements, leaving the others alone", (typesize) => {
-    const count = 64;
-    // A trailing byte after the last whole element (one-byte elements have none).
-    const plain = Uint8Array.from({ length: count * typesize + (typesize > 1 ? 1 : 0) }, (_, i) => (i * 31 + 7) & 0xff);
-    const shuffled = new Uint8Array(plain.length);
-    for (let i = 0; i < count; i++) for (let j = 0; j < typesize; j++) shuffled[j * count + i] = plain[i * typesize + j]!;
-    shuffled[plain.length - 1] = plain[plain.length - 1]!;
-    for (const [first, stop] of [[0, 64], [4, 12], [3, 9], [60, 64], [8, 8]] as const) {
-      const dst = new Uint8Array(plain.length).fill(0xee);
-      unshuffle(shuffled, dst, typesize, first, stop);
-      expect(sameBytes(dst.subarray(first * typesize, stop * typesize), plain.subarray(first * typesize, stop * typesize)), `${first}–${stop}`).toBe(true);
-      expect(dst.subarray(0, first * typesize).every((x) => x === 0xee) && dst.subarray(stop * typesize, count * typesize).every((x) => x === 0xee)).toBe(true);
-      if (typesize > 1) expect(dst[plain.length - 1], "the trailing byte goes along only with the last element").toBe(stop === count ? plain[plain.length - 1] : 0xee);
-    }
-    expect(() => unshuffle(shuffled, new Uint8Array(plain.length), typesize, 5, 65)).toThrow(/elements 5–65 of 64/);
-  });
-
-  it.each([1, 2, 3, 4, 5, 8, 16, 255])("typesize %i, aligned or not, with trailing bytes", (typesize) => {
-    for (const count of [0, 1, 7, 130, 256]) {
-      for (const trailing of [0, typesize > 1 ? typesize - 1 : 0]) {
-        const length = count * typesize + trailing;
-        const plain = Uint8Array.from({ length }, (_, i) => (i * 31 + 7) & 0xff);
-        const shuffled = new Uint8Array(length);
-        for (let i = 0; i < count; i++) for (let j = 0; j < typesize; j++) shuffled[j * count + i] = plain[i * typesize + j]!;
-        shuffled.set(plain.subarray(count * typesize), count * typesize);
-        for (const offset of [0, 1, 4]) {
-          const dst = new Uint8Array(length + offset).subarray(offset);
-          const src = new Uint8Array(length + offset).subarray(offset);
-          src.set(shuffled);
-          unshuffle(src, dst, typesize);
-          expect(sameBytes(dst, plain), `typesize ${typesize} count ${count} trailing ${trailing} offset ${offset}`).toBe(true);
-        }
-      }
-    }
   });
 });

@@ -5,7 +5,6 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { decodeLz4Block } from "../../src/formats/codecs/lz4-block.js";
 import { compressLz4Block } from "../../src/formats/codecs/lz4-encode.js";
-import { shuffle, unshuffle } from "../../src/formats/codecs/shuffle.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "chunkwise-lz4-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -157,34 +156,5 @@ print(json.dumps(out))
     const label = (i: number) => `${cases[Math.floor(i / 3)]![0]}, acceleration ${blocks[i]!.acceleration}`;
     expect(results.flatMap(([ok], i) => (ok ? [] : [label(i)]))).toEqual([]);
     expect(results.flatMap(([, same], i) => (same ? [] : [label(i)]))).toEqual([]);
-  });
-});
-
-describe("shuffle", () => {
-  it.each([1, 2, 3, 4, 5, 8, 12, 16, 255])("typesize %i: the streams blosc defines, undone by unshuffle; aligned or not, with trailing bytes", (typesize) => {
-    for (const count of [0, 1, 3, 4, 7, 128, 130, 256]) {
-      for (const trailing of [0, typesize > 1 ? typesize - 1 : 0]) {
-        const length = count * typesize + trailing;
-        const plain = randomBytes(length);
-        const expected = new Uint8Array(length);
-        for (let i = 0; i < count; i++) for (let j = 0; j < typesize; j++) expected[j * count + i] = plain[i * typesize + j]!;
-        expected.set(plain.subarray(count * typesize), count * typesize);
-        for (const offset of [0, 1, 4]) {
-          const src = new Uint8Array(length + offset).subarray(offset);
-          const dst = new Uint8Array(length + offset).subarray(offset);
-          src.set(plain);
-          shuffle(src, dst, typesize);
-          const label = `typesize ${typesize} count ${count} trailing ${trailing} offset ${offset}`;
-          expect(Buffer.from(dst).equals(Buffer.from(expected)), label).toBe(true);
-          const back = new Uint8Array(length);
-          unshuffle(dst, back, typesize);
-          expect(Buffer.from(back).equals(Buffer.from(plain)), label).toBe(true);
-        }
-      }
-    }
-  });
-
-  it("refuses buffers of different lengths", () => {
-    expect(() => shuffle(new Uint8Array(8), new Uint8Array(4), 4)).toThrow(/shuffle: 8 bytes in, 4 out/);
   });
 });
