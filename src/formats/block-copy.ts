@@ -23,6 +23,20 @@ export const FRESH_MEMORY: PartMemory = {
   scratch: (_slot, bytes) => new Uint8Array(bytes),
 };
 
+/** Byte buffers reused call after call, one per named slot (grown when too small). */
+export class ByteSlots {
+  private readonly slots = new Map<string, Uint8Array>();
+
+  take(slot: string, bytes: number): Uint8Array {
+    let buffer = this.slots.get(slot);
+    if (buffer === undefined || buffer.length < bytes) {
+      buffer = new Uint8Array(bytes);
+      this.slots.set(slot, buffer);
+    }
+    return buffer.subarray(0, bytes);
+  }
+}
+
 /** A box of the array: [start, stop) along every axis. */
 export interface Region {
   readonly start: readonly number[];

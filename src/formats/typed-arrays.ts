@@ -13,3 +13,11 @@ export const typedArrayClasses = {
 } as const;
 
 export type ElementType = keyof typeof typedArrayClasses;
+
+/** Reverse the byte order of every `size`-byte element of `bytes`, in place (Buffer's native swaps; one-byte elements stay). */
+export function swapBytesInPlace(bytes: Uint8Array, size: number): void {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (size === 2) buffer.swap16();
+  else if (size === 4) buffer.swap32();
+  else if (size === 8) buffer.swap64();
+}

@@ -24,7 +24,7 @@ import { DirectoryStoreAccess, isSafeKey, joinKey, shortMessage, ZipStoreAccess,
 import { allocateValues, asIndexable, copyBox, toCOrder, type ZarritaData } from "./zarr/values.js";
 import { granuleBytes, partialCodecOf, readChunkPart } from "./zarr/partial-chunk.js";
 import type { PartMemory, PlacedBlock, Region } from "./block-copy.js";
-import type { ChunkFile } from "./zarr/store-access.js";
+import type { ChunkFile } from "./chunk-file.js";
 
 /** Arrays whose chunk files are listed at once: many small arrays list fast, few big ones do not start too many stat workers. */
 const ARRAYS_DESCRIBED_AT_ONCE = 4;

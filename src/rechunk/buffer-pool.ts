@@ -70,17 +70,3 @@ export class ByteArena {
     this.offset = 0;
   }
 }
-
-/** Byte buffers reused call after call, one per named slot (grown when too small). */
-export class ByteSlots {
-  private readonly slots = new Map<string, Uint8Array>();
-
-  take(slot: string, bytes: number): Uint8Array {
-    let buffer = this.slots.get(slot);
-    if (buffer === undefined || buffer.length < bytes) {
-      buffer = new Uint8Array(bytes);
-      this.slots.set(slot, buffer);
-    }
-    return buffer.subarray(0, bytes);
-  }
-}

@@ -11,9 +11,10 @@
  * exist, and a stage-2 task reads each chunk it needs at the offset its place in the group gives.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
+import { ChunkFile } from "../formats/chunk-file.js";
 import type { NumericArray } from "../formats/dataset.js";
 import { syncIfDurable } from "../formats/write/durability.js";
 import { product } from "../model/layout.js";
@@ -121,30 +122,25 @@ function placeInGroup(scratch: ScratchArray, cell: GridCell): { groupStart: numb
  */
 export function readScratchChunks(scratch: ScratchArray, cells: readonly GridCell[], keep: (bytes: number) => Uint8Array = (bytes) => new Uint8Array(bytes)): PlacedBlock[] {
   const bytesPer = scratch.ctor.prototype.BYTES_PER_ELEMENT as number;
-  const open = new Map<string, number>();
+  const open = new Map<string, ChunkFile>();
   try {
     return cells.map((cell) => {
       const { groupStart, groupElements, offset } = placeInGroup(scratch, cell);
       const file = groupFile(scratch.directory, groupStart);
       const cellShape = cell.stop.map((s, axis) => s - cell.start[axis]!);
       const expected = product(cellShape) * bytesPer;
-      const bytes = keep(expected);
+      let bytes: Uint8Array;
       try {
-        let fd = open.get(file);
-        if (fd === undefined) {
-          fd = openSync(file, "r");
-          open.set(file, fd);
-          const size = fstatSync(fd).size;
-          if (size !== groupElements * bytesPer) {
-            throw new ChunkwiseError("TruncatedError", `intermediate group holds ${size} bytes, expected ${groupElements * bytesPer}`, { path: file });
+        let group = open.get(file);
+        if (group === undefined) {
+          group = new ChunkFile(openSync(file, "r"));
+          open.set(file, group);
+          if (group.size !== groupElements * bytesPer) {
+            throw new ChunkwiseError("TruncatedError", `intermediate group holds ${group.size} bytes, expected ${groupElements * bytesPer}`, { path: file });
           }
         }
-        let done = 0;
-        while (done < expected) {
-          const n = readSync(fd, bytes, done, expected - done, offset * bytesPer + done);
-          if (n === 0) throw new ChunkwiseError("TruncatedError", `intermediate group ended inside chunk [${cell.coords.join(", ")}]`, { path: file });
-          done += n;
-        }
+        bytes = group.readAt(offset * bytesPer, expected, keep(expected));
+        if (bytes.length !== expected) throw new ChunkwiseError("TruncatedError", `intermediate group ended inside chunk [${cell.coords.join(", ")}]`, { path: file });
       } catch (err) {
         throw fromSystemError(err, file);
       }
@@ -152,6 +148,6 @@ export function readScratchChunks(scratch: ScratchArray, cells: readonly GridCel
       return { origin: cell.start, shape: cellShape, values: new scratch.ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, expected / bytesPer) };
     });
   } finally {
-    for (const fd of open.values()) closeSync(fd);
+    for (const group of open.values()) group.close();
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ArrayPool, ByteArena, ByteSlots } from "../../src/rechunk/buffer-pool.js";
+import { ByteSlots } from "../../src/formats/block-copy.js";
+import { ArrayPool, ByteArena } from "../../src/rechunk/buffer-pool.js";
 
 describe("ByteArena", () => {
   it("hands out disjoint, 8-byte aligned views, and after reset() the same memory again", () => {

@@ -6,7 +6,7 @@
  */
 import { ChunkwiseError } from "../../errors.js";
 import type { PartMemory } from "../block-copy.js";
-import { type ChunkFile, readExactly } from "../zarr/store-access.js";
+import { type ChunkFile, readExactly } from "../chunk-file.js";
 import { BLOSC_HEADER_BYTES as HEADER_BYTES, type BloscHeader, bloscDecodesNatively, decodeBloscBlocks, frameLayout, isMemcpyed, readBloscHeader } from "./blosc-decode.js";
 
 export interface BloscLayout {

@@ -6,10 +6,10 @@
  * grows with the chunk cache). Everything else is read through h5wasm.
  */
 import { ChunkwiseError } from "../../errors.js";
-import { copyRegion } from "../block-copy.js";
+import { ByteSlots, copyRegion } from "../block-copy.js";
 import type { Block, NumericArray, PartMemory, PlacedBlock, Region } from "../dataset.js";
-import { typedArrayClasses } from "../typed-arrays.js";
-import { ChunkFile } from "../zarr/store-access.js";
+import { swapBytesInPlace, typedArrayClasses } from "../typed-arrays.js";
+import { ChunkFile } from "../chunk-file.js";
 import { chunkBytes, parseDataLayout, visitChunks, type ChunkedLayout, type StoredChunk } from "./chunk-index.js";
 import { ChunkDecodeError, decodesAll, unfilterChunk } from "./chunk-filters.js";
 import { parseDataspace, parseFilterPipeline, parseNumericType, type NumericType, type PipelineFilter } from "./dataset-messages.js";
@@ -71,9 +71,9 @@ export class DirectChunkReader {
   private table: Map<number, StoredChunk> | undefined;
   private readonly grid: readonly number[];
   private readonly chunkBytes: number;
-  private readonly scratchBuffers = new Map<"compressed" | "stretch", Uint8Array>();
-  /** Fresh memory for what the caller keeps, this reader's own for scratch. */
-  private readonly ownMemory: PartMemory = { keep: (bytes) => new Uint8Array(bytes), scratch: (slot, bytes) => this.scratch(slot, bytes) };
+  private readonly scratchBuffers = new ByteSlots();
+  /** Fresh memory for what the caller keeps, this reader's own, reused from chunk to chunk, for scratch. */
+  private readonly ownMemory: PartMemory = { keep: (bytes) => new Uint8Array(bytes), scratch: (slot, bytes) => this.scratchBuffers.take(slot, bytes) };
 
   constructor(
     private readonly reader: MetadataReader,
@@ -118,7 +118,7 @@ export class DirectChunkReader {
   private chunkValues(coords: readonly number[], memory: PartMemory = this.ownMemory): NumericArray {
     const entry = this.chunkTable().get(this.gridIndex(coords));
     const bytes = entry === undefined ? this.fillChunk(memory) : this.decode(entry, coords, memory);
-    if (this.dataset.type.littleEndian !== LITTLE_ENDIAN) swapBytes(bytes, this.dataset.type.size);
+    if (this.dataset.type.littleEndian !== LITTLE_ENDIAN) swapBytesInPlace(bytes, this.dataset.type.size);
     const { kind, size } = this.dataset.type;
     const Typed = typedArrayClasses[`${kind}${size * 8}` as keyof typeof typedArrayClasses];
     return new Typed(bytes.buffer as ArrayBuffer, bytes.byteOffset, this.chunkBytes / size);
@@ -157,16 +157,6 @@ export class DirectChunkReader {
     // Double what is filled until the chunk is full.
     for (let filled = fill.length; filled < bytes.length; filled *= 2) bytes.copyWithin(filled, 0, Math.min(filled, bytes.length - filled));
     return bytes;
-  }
-
-  /** Scratch memory of this reader's own, reused from chunk to chunk. */
-  private scratch(slot: "compressed" | "stretch", bytes: number): Uint8Array {
-    let buffer = this.scratchBuffers.get(slot);
-    if (buffer === undefined || buffer.length < bytes) {
-      buffer = new Uint8Array(bytes);
-      this.scratchBuffers.set(slot, buffer);
-    }
-    return buffer.subarray(0, bytes);
   }
 
   private gridIndex(coords: readonly number[]): number {
@@ -221,13 +211,6 @@ function positionToCoords(dataset: DirectDataset): (position: readonly number[] 
     }
     return coords;
   };
-}
-
-function swapBytes(bytes: Uint8Array, size: number): void {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (size === 2) buffer.swap16();
-  else if (size === 4) buffer.swap32();
-  else if (size === 8) buffer.swap64();
 }
 
 /** The direct readers of one open file, one per dataset, made on first use. */

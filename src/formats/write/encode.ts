@@ -7,7 +7,7 @@ import { isMainThread } from "node:worker_threads";
 import { cStrides } from "../block-copy.js";
 import { ChunkwiseError } from "../../errors.js";
 import type { ArrayDescription, Block, DataType, NumericArray } from "../dataset.js";
-import { typedArrayClasses } from "../typed-arrays.js";
+import { swapBytesInPlace, typedArrayClasses } from "../typed-arrays.js";
 import { compress, type Compressor } from "./compressor.js";
 
 export interface ChunkEncoding {
@@ -125,11 +125,9 @@ export function extractChunk(
 export function storedBytes(values: NumericArray, byteOrder: ChunkEncoding["byteOrder"]): Uint8Array {
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (byteOrder !== "big" || values.BYTES_PER_ELEMENT === 1) return bytes;
-  const swapped = Buffer.from(bytes);
-  if (values.BYTES_PER_ELEMENT === 2) swapped.swap16();
-  else if (values.BYTES_PER_ELEMENT === 4) swapped.swap32();
-  else swapped.swap64();
-  return new Uint8Array(swapped.buffer, swapped.byteOffset, swapped.byteLength);
+  const swapped = bytes.slice();
+  swapBytesInPlace(swapped, values.BYTES_PER_ELEMENT);
+  return swapped;
 }
 
 let extracted: NumericArray | null = null;

@@ -15,7 +15,7 @@ import { bloscPart, readBloscLayout } from "../codecs/blosc-part.js";
 import type { NumericArray } from "../dataset.js";
 import { typedArrayClasses } from "../typed-arrays.js";
 import type { ZarrArrayMetadata } from "./metadata.js";
-import { type ChunkFile, readExactly } from "./store-access.js";
+import { type ChunkFile, readExactly } from "../chunk-file.js";
 
 export type PartialCodec = "raw" | "blosc";
 

@@ -1,9 +1,10 @@
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, constants as fsConstants, openSync } from "node:fs";
 import { opendir, open as openFile, realpath, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import ZipFileStore from "@zarrita/storage/zip";
 import type { AbsolutePath, AsyncReadable, RangeQuery } from "@zarrita/storage";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
+import { ChunkFile } from "../chunk-file.js";
 import { FileSizeSum } from "./file-sizes.js";
 
 /** What a directory of a store holds: file names (with their stored size when it is free to know) and subdirectory names. */
@@ -61,44 +62,6 @@ export function joinKey(...parts: readonly string[]): string {
 export function isSafeKey(key: string): boolean {
   if (key === "") return true;
   return key.split("/").every((part) => part !== "" && part !== "." && part !== ".." && !part.includes("\0"));
-}
-
-/** An open store file, read synchronously at any offset. */
-export class ChunkFile {
-  readonly #fd: number;
-  readonly size: number;
-
-  constructor(fd: number) {
-    this.#fd = fd;
-    this.size = fstatSync(fd).size;
-  }
-
-  /** `length` bytes from `offset` (into `into`, when given); fewer only when the file ends first. */
-  readAt(offset: number, length: number, into?: Uint8Array): Uint8Array {
-    const out = into === undefined ? new Uint8Array(length) : into.subarray(0, length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.#fd, out, done, length - done, offset + done);
-      if (n === 0) break;
-      done += n;
-    }
-    return done === length ? out : out.subarray(0, done);
-  }
-
-  readAll(): Uint8Array {
-    return readFileSync(this.#fd);
-  }
-
-  close(): void {
-    closeSync(this.#fd);
-  }
-}
-
-/** Exactly `length` bytes of `handle` from `offset` (into `into`, when given); a file that ends first is a truncated chunk, named `file`. */
-export function readExactly(handle: ChunkFile, file: string, offset: number, length: number, into?: Uint8Array): Uint8Array {
-  const out = handle.readAt(offset, length, into);
-  if (out.length !== length) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${length} bytes at offset ${offset}`, { path: file });
-  return out;
 }
 
 /** Open flags that refuse a symbolic link as the last path component (ELOOP). */
