@@ -7,6 +7,7 @@ import {
   type RechunkPlan,
   alignedStep,
   cellsIn,
+  copyRunElements,
   gcd,
   lcm,
   planRechunk,
@@ -130,6 +131,19 @@ describe("planRechunk: known cases", () => {
     expect(second!.writeOps).toBe(23 * 45);
     // The intermediate chunks are not tiny: the cost model punishes many small operations.
     expect(product(plan.intermediateChunks!) * 4).toBeGreaterThanOrEqual(64 * 2 ** 10);
+    // Among the equally fast, the one copying the longest runs: whole source rows into the
+    // intermediate, so stage 1 copies 7 runs per task and stage 2 no more than it must.
+    expect(plan.intermediateChunks!.slice(1)).toEqual([32, 1440]);
+    expect(copyRunElements(request.shape, first!.readChunks, first!.writeChunks)).toBe(32 * 1440);
+  });
+
+  it("copyRunElements: the last axis's overlap, merged over earlier axes while both grids cut them alike", () => {
+    expect(copyRunElements([10, 20, 30], [1, 20, 30], [5, 20, 30])).toBe(600);
+    expect(copyRunElements([10, 20, 30], [1, 20, 30], [5, 4, 30])).toBe(120);
+    expect(copyRunElements([10, 20, 30], [10, 20, 6], [5, 20, 30])).toBe(6);
+    expect(copyRunElements([10, 20, 30], [10, 20, 64], [1, 1, 30])).toBe(30); // chunks longer than the axis are clipped
+    expect(copyRunElements([10, 20, 30], null, [2, 20, 30])).toBe(1200); // a contiguous source reads in slabs
+    expect(copyRunElements([], [], [])).toBe(1);
   });
 
   it("the same at 8 GiB is one stage, every source chunk read once", () => {
@@ -251,10 +265,10 @@ describe("planRechunk: properties over random shapes, chunks and memory", () => 
 
 describe("planWarnings", () => {
   it("warns when memory per task forces billions of tiny intermediate chunks, not when chunks are few", () => {
-    // 10 TB of map chunks to time series at 512 MiB per task: intermediate chunks of 1×125×5 (docs/scaling.md).
+    // 10 TB of map chunks to time series at 512 MiB per task: intermediate chunks of 1×5×125 (docs/scaling.md).
     const tight = planRechunk({ shape: [100000, 5000, 5000], itemSize: 4, sourceChunks: [1, 5000, 5000], targetUnits: [100000, 5, 5], maxMemBytes: 4 * 2 ** 30, threads: 8 });
     const [warning] = planWarnings("/tas", tight);
-    expect(warning).toMatch(/^\/tas: the intermediate array would be 4,000,000,000 chunks of 2\.44 KiB \(1×125×5\), each read on its own/);
+    expect(warning).toMatch(/^\/tas: the intermediate array would be 4,000,000,000 chunks of 2\.44 KiB \(1×5×125\), each read on its own/);
     expect(warning).toMatch(/raise --max-mem or lower --threads/);
     const roomy = planRechunk({ shape: [259, 720, 1440], itemSize: 4, sourceChunks: [1, 720, 1440], targetUnits: [259, 32, 32], maxMemBytes: 256 * 2 ** 20, threads: 2 });
     expect(roomy.stages).toHaveLength(2);
