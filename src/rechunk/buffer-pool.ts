@@ -65,6 +65,22 @@ export class ByteArena {
     }
   }
 
+  /**
+   * Make the next takes, up to `bytes` in all, lie one after the other in one buffer (a task's
+   * pieces placed so, in order, can be used as one block: see pieces.ts).
+   */
+  reserve(bytes: number): void {
+    const size = Math.ceil(bytes / 8) * 8;
+    const buffer = this.buffers[this.current];
+    if (buffer !== undefined && this.offset + size <= buffer.byteLength) return;
+    if (buffer !== undefined && this.offset > 0) {
+      this.current++;
+      this.offset = 0;
+    }
+    const next = this.buffers[this.current];
+    if (next === undefined || next.byteLength < size) this.buffers[this.current] = new ArrayBuffer(Math.max(this.bufferBytes, size));
+  }
+
   reset(): void {
     this.current = 0;
     this.offset = 0;

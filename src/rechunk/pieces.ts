@@ -19,8 +19,9 @@ export class Pieces {
 
   constructor(region: Region, list: readonly PlacedBlock[], grid: { chunks: readonly number[]; shape: readonly number[]; cells: readonly (readonly number[])[] } | null) {
     this.region = region;
-    this.list = list;
-    this.grid = grid && { chunks: grid.chunks, shape: grid.shape, byCell: new Map(grid.cells.map((coords, i) => [coords.join(","), list[i]!])) };
+    const block = list.length > 1 ? stackedBlock(region, list) : null;
+    this.list = block === null ? list : [block];
+    this.grid = block === null && grid !== null ? { chunks: grid.chunks, shape: grid.shape, byCell: new Map(grid.cells.map((coords, i) => [coords.join(","), list[i]!])) } : null;
   }
 
   /** The pieces that meet `box`. */
@@ -50,6 +51,52 @@ export class Pieces {
     this.fill({ origin: this.region.start, shape, values });
     return { shape, values };
   }
+}
+
+/**
+ * The pieces as one block of the whole region, when they can be one without a copy: they stack
+ * along the first axis in order, each spanning the region whole along every other axis, and the
+ * values of their parts lie one after the other in one buffer (as a worker's arena hands them
+ * out, see ByteArena.reserve). Units are then cut with one copy call each, in runs as long as
+ * the block allows, instead of one call per (unit, piece) pair: cutting (259, 32, 32) units from
+ * 259 raw (1, 32, 1440) parts took 0.8 s of a thread's 3.4 s in copy calls. Null otherwise.
+ */
+function stackedBlock(region: Region, list: readonly PlacedBlock[]): PlacedBlock | null {
+  const ndim = region.start.length;
+  const first = list[0]!.values;
+  if (ndim === 0 || !isNumeric(first)) return null;
+  const Values = first.constructor as new (buffer: ArrayBuffer, byteOffset: number, length: number) => NumericArray;
+  const itemSize = first.BYTES_PER_ELEMENT;
+  const shape = region.stop.map((s, axis) => s - region.start[axis]!);
+  let nextRow = region.start[0]!;
+  let nextByte = -1;
+  for (const piece of list) {
+    const values = piece.values;
+    if (!isNumeric(values) || values.constructor !== first.constructor || values.buffer !== first.buffer) return null;
+    const part = intersection(piece, region);
+    if (part.start[0] !== nextRow) return null;
+    let offset = -(piece.first ?? 0);
+    let stride = 1;
+    let partial = false; // an inner axis the part covers in part: every axis before it must be one element thick
+    for (let axis = ndim - 1; axis >= 0; axis--) {
+      const extent = part.stop[axis]! - part.start[axis]!;
+      if (axis > 0 && extent !== shape[axis]) return null;
+      if (partial && extent !== 1) return null;
+      if (extent !== piece.shape[axis]) partial = true;
+      offset += (part.start[axis]! - piece.origin[axis]!) * stride;
+      stride *= piece.shape[axis]!;
+    }
+    const elements = product(part.stop.map((s, axis) => s - part.start[axis]!));
+    if (offset < 0 || offset + elements > values.length) return null;
+    const byte = values.byteOffset + offset * itemSize;
+    if (nextByte >= 0 && byte !== nextByte) return null;
+    if (nextByte < 0) nextByte = byte;
+    nextByte += elements * itemSize;
+    nextRow = part.stop[0]!;
+  }
+  if (nextRow !== region.stop[0]) return null;
+  const bytes = product(shape) * itemSize;
+  return { origin: region.start, shape, values: new Values(first.buffer as ArrayBuffer, nextByte - bytes, bytes / itemSize) };
 }
 
 function overlaps(piece: PlacedBlock, box: Region): boolean {

@@ -109,6 +109,8 @@ const fromPool = (slot: "block" | "unit") => (like: NumericArray, length: number
 /** Read a task's region as pieces (see pieces.ts). */
 async function readPieces(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Pieces> {
   const { region, shape } = payload;
+  // Pieces that stack into the block are kept one after the other, to be used as one (see pieces.ts).
+  arena.reserve(product(region.stop.map((s, axis) => s - region.start[axis]!)) * payload.itemSize);
   if (source.kind === "scratch") {
     return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, groups: source.groups, ctor: elementCtor(source.elementType) }, region, taskMemory);
   }

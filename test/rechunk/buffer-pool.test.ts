@@ -22,6 +22,22 @@ describe("ByteArena", () => {
     expect(again.byteOffset).toBe(a.byteOffset);
   });
 
+  it("reserve() makes the next takes adjacent in one buffer, even past its usual size", () => {
+    const arena = new ByteArena(64);
+    arena.take(40);
+    arena.reserve(200); // 40 used of 64: a buffer of 200 bytes comes next
+    const views = [arena.take(80), arena.take(64), arena.take(56)];
+    expect(views.every((v) => v.buffer === views[0]!.buffer)).toBe(true);
+    expect(views.map((v) => v.byteOffset)).toEqual([0, 80, 144]);
+    arena.reset();
+    arena.take(8);
+    arena.reserve(100); // 8 used of 64: the reserved buffer (200) is reused, not replaced
+    const after = arena.take(100);
+    expect(after.buffer).toBe(views[0]!.buffer);
+    arena.reserve(16); // fits where it is: nothing moves
+    expect(arena.take(16).byteOffset).toBe(after.byteOffset + 104);
+  });
+
   it("serves a request larger than its buffers", () => {
     const arena = new ByteArena(16);
     const big = arena.take(100);
