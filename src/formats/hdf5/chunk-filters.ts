@@ -51,15 +51,10 @@ export function unfilterChunk(
       case FILTER.shuffle: {
         // Not always chunkBytes long: a fletcher32 filter before shuffle (netCDF's order) left its checksum in.
         const elementSize = filter.clientData[0] ?? itemSize;
-        if (data.buffer === stored.buffer) {
-          const out = data.length === chunkBytes ? memory.keep(chunkBytes) : new Uint8Array(data.length);
-          unshuffle(data, out, elementSize);
-          data = out;
-        } else {
-          const shuffled = memory.scratch("stretch", data.length);
-          shuffled.set(data);
-          unshuffle(shuffled, data, elementSize);
-        }
+        // Into the caller's kept memory (a worker's arena), leaving the inflated copy to be collected.
+        const out = data.length === chunkBytes ? memory.keep(chunkBytes) : new Uint8Array(data.length);
+        unshuffle(data, out, elementSize);
+        data = out;
         break;
       }
       default:
