@@ -10,6 +10,7 @@
 import { BLOSC_HEADER_BYTES as HEADER_BYTES } from "./blosc-decode.js";
 import { compressLz4Block } from "./lz4-encode.js";
 import { shuffle } from "./shuffle.js";
+import { outputRegion } from "./simd-shuffle.js";
 
 export interface BloscLz4Settings {
   /** 0 (stored memcpyed) to 9; lz4 runs at acceleration 10 − clevel, and higher levels get larger blocks. */
@@ -41,8 +42,13 @@ const MAX_BLOCKSIZE = Math.floor((0x7fffffff - MAX_TYPESIZE * 4) / 3);
 /** Automatic block size, as a multiple of L1, by clevel (compute_blocksize, for a fast codec like lz4). */
 const L1_MULTIPLE = [1 / 4, 1 / 2, 1, 2, 4, 4, 8, 8, 8, 8];
 
-/** Where blocks are shuffled; grown to the largest block seen and kept for the next frame. */
+/** Where blocks are shuffled without SIMD; grown to the largest block seen and kept for the next frame. */
 let scratch = new Uint8Array(0);
+
+function shuffleScratch(bytes: number): Uint8Array {
+  if (scratch.length < bytes) scratch = new Uint8Array(bytes);
+  return scratch;
+}
 /** Where frames are written before being copied out at their length; grown as needed and kept (as the wasm heap is). */
 let output = new Uint8Array(0);
 
@@ -123,16 +129,17 @@ function compressBlocks(src: Uint8Array, frame: Uint8Array, view: DataView, plan
   const nbytes = src.length;
   const room = frame.length;
   const blocks = Math.ceil(nbytes / blocksize);
-  if (plan.shuffle && scratch.length < blocksize) scratch = new Uint8Array(blocksize);
+  // Shuffled into the SIMD module's output region when it has one: compressed from there, uncopied.
+  const shuffled = plan.shuffle ? (outputRegion(blocksize) ?? shuffleScratch(blocksize)) : null;
   let at = HEADER_BYTES + 4 * blocks;
   for (let b = 0; b < blocks; b++) {
     view.setInt32(HEADER_BYTES + 4 * b, at, true);
     const start = b * blocksize;
     const size = Math.min(blocksize, nbytes - start);
     let block = src.subarray(start, start + size);
-    if (plan.shuffle) {
-      shuffle(block, scratch.subarray(0, size), typesize);
-      block = scratch.subarray(0, size);
+    if (shuffled !== null) {
+      shuffle(block, shuffled.subarray(0, size), typesize);
+      block = shuffled.subarray(0, size);
     }
     // The last block, when shorter than the others, is never split.
     const streams = split && size === blocksize ? typesize : 1;

@@ -1,10 +1,16 @@
 /**
  * blosc's byte shuffle of one block and its inverse: the shuffled block holds byte 0 of every
  * element, then byte 1 of every element, and so on; bytes after the last whole element stay in
- * place. Types of 2, 4 and 8 bytes go a 32-bit word at a time when the buffers allow.
+ * place. Types of 4 bytes go through WebAssembly SIMD (simd-shuffle.ts) when the engine has it;
+ * types of 2, 4 and 8 bytes otherwise a 32-bit word at a time when the buffers allow.
  */
 
+import { SIMD_ELEMENTS, shuffle4Simd, unshuffle4Simd } from "./simd-shuffle.js";
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Fewer 4-byte elements than this go by the word loops: copying into the SIMD module's memory would cost more than it saves. */
+const SIMD_MIN_ELEMENTS = 256;
 
 /**
  * Unshuffle `src` (one shuffled block) into `dst` (same length) for elements of `typesize` bytes;
@@ -18,6 +24,14 @@ export function unshuffle(src: Uint8Array, dst: Uint8Array, typesize: number, fi
   const stop = end ?? count;
   if (first < 0 || first > stop || stop > count) throw new Error(`unshuffle: elements ${first}–${stop} of ${count}`);
   const whole = count * typesize;
+  if (typesize === 4 && stop - first >= SIMD_MIN_ELEMENTS) {
+    const n = Math.floor((stop - first) / SIMD_ELEMENTS) * SIMD_ELEMENTS;
+    if (unshuffle4Simd(src, dst, count, first, n)) {
+      unshuffleBytes(src, dst, typesize, count, first + n, stop);
+      if (stop === count && whole < src.length) dst.set(src.subarray(whole), whole);
+      return;
+    }
+  }
   const aligned = LITTLE_ENDIAN && dst.byteOffset % typesize === 0;
   // Whole words of each stream: every stream starts 4-byte aligned and the range is in fours.
   const words = count % 4 === 0 && src.byteOffset % 4 === 0 && first % 4 === 0 && stop % 4 === 0;
@@ -114,7 +128,10 @@ export function shuffle(src: Uint8Array, dst: Uint8Array, typesize: number): voi
   const count = Math.floor(src.length / typesize);
   const whole = count * typesize;
   const words = LITTLE_ENDIAN && count % 4 === 0 && src.byteOffset % 4 === 0 && dst.byteOffset % 4 === 0;
-  if (words && typesize === 4) {
+  const simd = typesize === 4 && count >= SIMD_MIN_ELEMENTS ? Math.floor(count / SIMD_ELEMENTS) * SIMD_ELEMENTS : 0;
+  if (simd > 0 && shuffle4Simd(src, dst, count, simd)) {
+    shuffleBytes(src, dst, typesize, count, simd);
+  } else if (words && typesize === 4) {
     const from = new Uint32Array(src.buffer, src.byteOffset, count);
     gather4(from, new Uint32Array(dst.buffer, dst.byteOffset, count), count / 4, 0, 1, 0);
   } else if (words && typesize === 8) {
@@ -125,15 +142,16 @@ export function shuffle(src: Uint8Array, dst: Uint8Array, typesize: number): voi
   } else if (words && typesize === 2) {
     shuffle2(new Uint32Array(src.buffer, src.byteOffset, count / 2), new Uint32Array(dst.buffer, dst.byteOffset, count / 2), count / 4);
   } else {
-    shuffleBytes(src, dst, typesize, count);
+    shuffleBytes(src, dst, typesize, count, 0);
   }
   if (whole < src.length) dst.set(src.subarray(whole), whole);
 }
 
-function shuffleBytes(src: Uint8Array, dst: Uint8Array, typesize: number, count: number): void {
+/** Elements [first, count) byte by byte. */
+function shuffleBytes(src: Uint8Array, dst: Uint8Array, typesize: number, count: number, first: number): void {
   for (let j = 0; j < typesize; j++) {
     const stream = j * count;
-    for (let i = 0, o = j; i < count; i++, o += typesize) dst[stream + i] = src[o]!;
+    for (let i = first, o = first * typesize + j; i < count; i++, o += typesize) dst[stream + i] = src[o]!;
   }
 }
 
