@@ -23,14 +23,19 @@ export const FRESH_MEMORY: PartMemory = {
   scratch: (_slot, bytes) => new Uint8Array(bytes),
 };
 
-/** Byte buffers reused call after call, one per named slot (grown when too small). */
+/**
+ * Byte buffers reused call after call, one per named slot, grown with a quarter to spare when too
+ * small: sizes that creep up (compressed chunks) would otherwise reallocate on every new maximum,
+ * and memory touched for the first time costs a page fault per 4 KiB (57 new 2.5 MB buffers in a
+ * 1 GiB rechunk, 36 000 faults).
+ */
 export class ByteSlots {
   private readonly slots = new Map<string, Uint8Array>();
 
   take(slot: string, bytes: number): Uint8Array {
     let buffer = this.slots.get(slot);
     if (buffer === undefined || buffer.length < bytes) {
-      buffer = new Uint8Array(bytes);
+      buffer = new Uint8Array(buffer === undefined ? bytes : Math.max(bytes, Math.ceil(buffer.length * 1.25)));
       this.slots.set(slot, buffer);
     }
     return buffer.subarray(0, bytes);

@@ -6,6 +6,7 @@
  * task after its last unit.
  */
 import { ChunkwiseError } from "../errors.js";
+import { product } from "../model/layout.js";
 import { Scheduler, compiledModuleUrl } from "../scheduler/index.js";
 import type { TaskSpec } from "../scheduler/types.js";
 import { type JournalState, isTaskDone } from "./journal.js";
@@ -92,6 +93,9 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
   const report = (): void => request.onProgress?.({ doneBytes, totalBytes, resumedBytes });
   const maxStages = Math.max(0, ...request.arrays.map((job) => job.plan.stages.length));
   const scheduler = new Scheduler({ threads: request.threads, maxInFlight: request.threads });
+  // Every thread's arena is sized for the largest block of the job at once: memory touched for
+  // the first time costs a page fault per 4 KiB, so it is touched once, not again per stage.
+  const arenaBytes = Math.max(0, ...request.arrays.flatMap((job) => job.plan.stages.map((stage) => product(stage.taskBlock) * job.plan.itemSize)));
   try {
     for (let stageIndex = 0; stageIndex < maxStages; stageIndex++) {
       const tasks: TaskSpec<CopyBlockPayload>[] = [];
@@ -141,6 +145,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
               source,
               target,
               units: stage.writeChunks,
+              arenaBytes,
               journal: { stateDir: request.stateDir, array: job.path, stage: stageIndex, task: task.index },
               durable: request.durable ?? false,
               ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),

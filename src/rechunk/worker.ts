@@ -57,6 +57,8 @@ export interface CopyBlockPayload {
   readonly target: BlockTarget;
   /** The write units of this stage (target units, or intermediate chunks). */
   readonly units: readonly number[];
+  /** The largest task block of the job, bytes: the thread's arena is reserved at this size (see readPieces). */
+  readonly arenaBytes?: number;
   /** Journal line to append once every unit is written. */
   readonly journal: { readonly stateDir: string; readonly array: string; readonly stage: number; readonly task: number } | null;
   /** fsync every file and journal line (--durable, see durability.ts). */
@@ -94,6 +96,7 @@ interface BlockRequest {
   readonly shape: readonly number[];
   readonly itemSize: number;
   readonly region: Region;
+  readonly arenaBytes?: number;
 }
 
 /** Buffers of a task's arena: a few per task (a task's pieces are at most its block and a half). */
@@ -110,7 +113,7 @@ const fromPool = (slot: "block" | "unit") => (like: NumericArray, length: number
 async function readPieces(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Pieces> {
   const { region, shape } = payload;
   // Pieces that stack into the block are kept one after the other, to be used as one (see pieces.ts).
-  arena.reserve(product(region.stop.map((s, axis) => s - region.start[axis]!)) * payload.itemSize);
+  arena.reserve(Math.max(payload.arenaBytes ?? 0, product(region.stop.map((s, axis) => s - region.start[axis]!)) * payload.itemSize));
   if (source.kind === "scratch") {
     return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, groups: source.groups, ctor: elementCtor(source.elementType) }, region, taskMemory);
   }

@@ -53,6 +53,10 @@ describe("ByteSlots and ArrayPool", () => {
     expect(slots.take("compressed", 5).buffer).toBe(first.buffer);
     expect(slots.take("stretch", 5).buffer).not.toBe(first.buffer);
     expect(slots.take("compressed", 20).length).toBe(20);
+    // Grown with room to spare: sizes creeping up do not reallocate every time.
+    const grown = slots.take("compressed", 21);
+    expect(grown.buffer.byteLength).toBeGreaterThanOrEqual(25);
+    expect(slots.take("compressed", 25).buffer).toBe(grown.buffer);
     const pool = new ArrayPool();
     const block = pool.take("block", Float32Array, 8);
     expect(pool.take("block", Float32Array, 4).buffer).toBe(block.buffer);
