@@ -1,7 +1,8 @@
 /**
  * Files inside an output store: node paths from untrusted metadata mapped to directories that
  * cannot leave the store, and atomic writes (temporary file in the same directory, then rename),
- * so a crash never leaves a torn file and writing the same bytes twice is harmless.
+ * so a crash never leaves a torn file and writing the same bytes twice is harmless; chunk files
+ * of a journalled rechunk are written in place (writeChunkFile).
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, renameSync, writeFileSync } from "node:fs";
@@ -110,6 +111,26 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string |
     syncDirectoryIfDurable(path.dirname(file));
   } catch (err) {
     await rm(temp, { force: true }).catch(() => undefined);
+    throw fromSystemError(err, file);
+  }
+}
+
+/**
+ * Write a chunk (or shard) file of an output being rechunked: in place, or with `--durable`
+ * atomically (writeFileAtomic). In place is safe there because the output's metadata is written
+ * last, so no reader takes a torn file for data, and `--resume` redoes every task whose journal
+ * line is missing, rewriting any file a killed writer left torn. It saves a rename and a temporary
+ * name per file: creating a file is the costliest system call of a rechunk (~0.15 ms a rename
+ * and ~0.5 ms a create here, 10 368 of each for a (259, 10, 10) target of 1 GiB).
+ */
+export async function writeChunkFile(file: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  if (durableWrites()) return writeFileAtomic(file, bytes);
+  await ensureDir(path.dirname(file));
+  try {
+    if (bytes instanceof Uint8Array) writeFileSync(file, bytes);
+    else await writePieces(file, bytes);
+  } catch (err) {
+    await rm(file, { force: true }).catch(() => undefined);
     throw fromSystemError(err, file);
   }
 }

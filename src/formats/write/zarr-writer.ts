@@ -13,7 +13,7 @@ import { encodeChunk } from "./encode.js";
 import { checkUnit, prepareArray, stageArray, type PreparedArray } from "./prepared-array.js";
 import { encodeShard } from "./shard.js";
 import { jsonSafeSpec, readStaged, STAGED_FILE, stagingDirectory, writeStaged, type StagedOutput } from "./staging.js";
-import { jsonText, nodeDirectory, nodeSegments, removeReplaceable, sweepTemporaryFiles, writeFileAtomic } from "./store-files.js";
+import { jsonText, nodeDirectory, nodeSegments, removeReplaceable, sweepTemporaryFiles, writeChunkFile, writeFileAtomic } from "./store-files.js";
 import type { ZarrLayout } from "./zarr-layout.js";
 
 export class ZarrWriter implements DatasetWriter {
@@ -89,7 +89,7 @@ export class ZarrWriter implements DatasetWriter {
       ? await encodeShard(values, block.shape, array.spec.shards, array.encoding, array.fill, array.allFill)
       : await encodeChunk(values, block.shape, origin, array.encoding, array.fill);
     const file = path.join(nodeDirectory(this.root, arrayPath), ...this.layout.unitKey(unitCoords));
-    if (bytes) await writeFileAtomic(file, bytes);
+    if (bytes) await writeChunkFile(file, bytes);
     else await rm(file, { force: true }).catch((err: unknown) => Promise.reject(fromSystemError(err, file)));
   }
 
