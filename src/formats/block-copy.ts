@@ -121,8 +121,15 @@ export function copyRegion(from: PlacedBlock, to: PlacedBlock, region: Region): 
   const numeric = isNumeric(from.values) && isNumeric(to.values);
   const source = from.values;
   const target = to.values;
+  const shared = numeric ? sharedView(source as NumericArray, target as NumericArray) : null;
+  if (shared !== null) {
+    fromOffset += shared.fromBase;
+    toOffset += shared.toBase;
+  }
   for (;;) {
-    if (numeric) {
+    if (shared !== null) {
+      shared.all.copyWithin(toOffset, fromOffset, fromOffset + run);
+    } else if (numeric) {
       (target as SettableArray).set((source as NumericArray).subarray(fromOffset, fromOffset + run) as ArrayLike<number | bigint>, toOffset);
     } else {
       for (let i = 0; i < run; i++) (target as unknown[])[toOffset + i] = (source as ArrayLike<unknown>)[fromOffset + i];
@@ -138,6 +145,21 @@ export function copyRegion(from: PlacedBlock, to: PlacedBlock, region: Region): 
     }
     if (axis < 0) return;
   }
+}
+
+/**
+ * One view of the whole buffer two arrays of one element type share, with their offsets in it:
+ * runs then move by copyWithin, which allocates nothing, where set() over a subarray makes a
+ * view object per run (a unit of (259, 32, 32) from a block is 8 288 runs: 2.7× slower, and the
+ * garbage kept the young generation collecting). A worker cuts units into its arena, where its
+ * blocks are.
+ */
+function sharedView(source: NumericArray, target: NumericArray): { all: NumericArray; fromBase: number; toBase: number } | null {
+  if (source.buffer !== target.buffer || source.constructor !== target.constructor) return null;
+  const size = source.BYTES_PER_ELEMENT;
+  if (source.byteOffset % size !== 0 || target.byteOffset % size !== 0) return null;
+  const Values = source.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => NumericArray;
+  return { all: new Values(source.buffer, 0, Math.floor(source.buffer.byteLength / size)), fromBase: source.byteOffset / size, toBase: target.byteOffset / size };
 }
 
 /**

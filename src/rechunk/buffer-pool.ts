@@ -12,7 +12,7 @@ import type { NumericArray } from "../formats/dataset.js";
 
 type NumericArrayClass = new (length: number) => NumericArray;
 
-export type PoolSlot = "block" | "unit";
+export type PoolSlot = "block";
 
 export class ArrayPool {
   private readonly slots = new Map<PoolSlot, NumericArray>();

@@ -146,6 +146,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
               target,
               units: stage.writeChunks,
               arenaBytes,
+              unitBytes: product(stage.writeChunks) * itemSize,
               journal: { stateDir: request.stateDir, array: job.path, stage: stageIndex, task: task.index },
               durable: request.durable ?? false,
               ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),

@@ -20,7 +20,7 @@ import { product } from "../model/layout.js";
 import type { TaskValue } from "../scheduler/types.js";
 import { type WorkerContext, defineWorkerOp } from "../scheduler/worker-runtime.js";
 import { type Checksum, addRegionChecksum, emptyChecksum } from "./checksum.js";
-import { ArrayPool, ByteArena } from "./buffer-pool.js";
+import { ArrayPool, ByteArena, type PoolSlot } from "./buffer-pool.js";
 import { ByteSlots, allocateLike, isNumeric } from "../formats/block-copy.js";
 import { firstDifference } from "./copy.js";
 import { Journal } from "./journal.js";
@@ -59,6 +59,8 @@ export interface CopyBlockPayload {
   readonly units: readonly number[];
   /** The largest task block of the job, bytes: the thread's arena is reserved at this size (see readPieces). */
   readonly arenaBytes?: number;
+  /** Bytes of this stage's largest unit: the unit buffer is reserved in the arena after the block. */
+  readonly unitBytes?: number;
   /** Journal line to append once every unit is written. */
   readonly journal: { readonly stateDir: string; readonly array: string; readonly stage: number; readonly task: number } | null;
   /** fsync every file and journal line (--durable, see durability.ts). */
@@ -97,6 +99,8 @@ interface BlockRequest {
   readonly itemSize: number;
   readonly region: Region;
   readonly arenaBytes?: number;
+  /** Bytes of the unit buffer the task will take from the arena after its pieces. */
+  readonly unitBytes?: number;
 }
 
 /** Buffers of a task's arena: a few per task (a task's pieces are at most its block and a half). */
@@ -107,13 +111,15 @@ const pool = new ArrayPool();
 const arena = new ByteArena(ARENA_BUFFER_BYTES);
 const slots = new ByteSlots();
 const taskMemory: PartMemory = { keep: (bytes) => arena.take(bytes), scratch: (slot, bytes) => slots.take(slot, bytes) };
-const fromPool = (slot: "block" | "unit") => (like: NumericArray, length: number) => pool.take(slot, like, length);
+const fromPool = (slot: PoolSlot) => (like: NumericArray, length: number) => pool.take(slot, like, length);
 
 /** Read a task's region as pieces (see pieces.ts). */
 async function readPieces(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Pieces> {
   const { region, shape } = payload;
-  // Pieces that stack into the block are kept one after the other, to be used as one (see pieces.ts).
-  arena.reserve(Math.max(payload.arenaBytes ?? 0, product(region.stop.map((s, axis) => s - region.start[axis]!)) * payload.itemSize));
+  // Pieces that stack into the block are kept one after the other, to be used as one (see
+  // pieces.ts), and the unit buffer after them, in the same memory (see copyRegion).
+  const blockBytes = Math.max(payload.arenaBytes ?? 0, product(region.stop.map((s, axis) => s - region.start[axis]!)) * payload.itemSize);
+  arena.reserve(blockBytes + (payload.unitBytes ?? 0));
   if (source.kind === "scratch") {
     return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, groups: source.groups, ctor: elementCtor(source.elementType) }, region, taskMemory);
   }
@@ -174,6 +180,12 @@ function writerFor(location: string): Promise<DatasetWriter> {
   return writer;
 }
 
+/** `length` elements of `like`'s type over `memory` (8-byte aligned arena bytes). */
+function unitView(like: NumericArray, memory: Uint8Array, length: number): NumericArray {
+  const Values = like.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => NumericArray;
+  return new Values(memory.buffer, memory.byteOffset, length);
+}
+
 export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _inputs, ctx): Promise<TaskValue<CopyBlockResult>> => {
   // The previous task's pieces are gone: its memory is this task's.
   arena.reset();
@@ -183,6 +195,8 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
   const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
   const bytes = product(blockShape) * payload.itemSize;
   const like = pieces.list[0]!.values;
+  // One unit buffer for the task, in the arena after the pieces: units are cut with copyWithin.
+  const unitMemory = isNumeric(like) ? arena.take(product(units) * payload.itemSize) : null;
   let count = 0;
   await ctx.phase("write", async () => {
     const writer = target.kind === "output" ? await writerFor(target.location) : null;
@@ -191,7 +205,7 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
       for (const unit of cellsIn(region, units, shape)) {
         // The unit buffer is reused: each unit is written (and awaited) before the next is filled.
         const unitShape = unit.stop.map((s, axis) => s - unit.start[axis]!);
-        const values = isNumeric(like) ? pool.take("unit", like, product(unitShape)) : allocateLike(like, product(unitShape));
+        const values = unitMemory !== null ? unitView(like as NumericArray, unitMemory, product(unitShape)) : allocateLike(like, product(unitShape));
         pieces.fill({ origin: unit.start, shape: unitShape, values });
         if (writer !== null && target.kind === "output") await writer.writeUnit(target.array, unit.coords, { shape: unitShape, values });
         else group?.append(scratchValues(values));

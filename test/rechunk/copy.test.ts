@@ -95,6 +95,18 @@ describe("copyRegion against an element-by-element reference", () => {
         return v;
       });
       expect([...to.values], `trial ${trial}: ${JSON.stringify({ arrayShape, a, b })}`).toEqual([...expected]);
+      // The same with both blocks in one buffer (as a worker's arena holds them): copied with
+      // copyWithin, touching nothing outside the target.
+      const lengthA = from.values.length;
+      const lengthB = to.values.length;
+      const shared = new Float64Array(lengthA + lengthB + 3).fill(-7);
+      const sharedFrom = { ...a, values: shared.subarray(1, 1 + lengthA) };
+      sharedFrom.values.set(from.values);
+      const sharedTo = { ...b, values: shared.subarray(2 + lengthA, 2 + lengthA + lengthB).fill(0) };
+      copyRegion(sharedFrom, sharedTo, { start, stop });
+      expect([...sharedTo.values], `trial ${trial}, one buffer`).toEqual([...expected]);
+      expect([shared[0], shared[1 + lengthA], shared[2 + lengthA + lengthB]]).toEqual([-7, -7, -7]);
+      expect([...sharedFrom.values]).toEqual([...from.values]);
     }
   });
 

@@ -92,6 +92,8 @@ export function withChunkwiseBlosc<C extends BytesCodec>(entry: CodecEntry<C>): 
       return {
         kind: entry.kind,
         encode: (bytes: Uint8Array) => (native ? encodeBloscLz4(bytes, native) : codec.encode(bytes)),
+        /** As encode, but the bytes may be a view of a buffer the next encode in this thread reuses. */
+        encodeReusing: (bytes: Uint8Array) => (native ? encodeBloscLz4(bytes, native, true) : codec.encode(bytes)),
         decode: (bytes: Uint8Array, out?: Uint8Array) => {
           const problem = bloscFrameProblem(bytes);
           if (problem) throw new Error(problem);

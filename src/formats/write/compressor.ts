@@ -202,6 +202,8 @@ export function zarrV3Compressor(compressor: Compressor, itemSize: number): { na
 
 interface BytesCodec {
   encode(bytes: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** As encode, returning a view of a buffer reused by the next call in this thread (chunkwise's blosc encoder). */
+  encodeReusing?(bytes: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
 const loaded = new Map<string, Promise<BytesCodec>>();
@@ -241,9 +243,13 @@ async function fromZarritaRegistry(name: string, config: Record<string, unknown>
   return entry.fromConfig(config, { dataType: "uint8", shape: [], codecs: [], fillValue: null }) as unknown as BytesCodec;
 }
 
-/** Compress one chunk's stored bytes, whose elements are `itemSize` bytes each. */
-export async function compress(bytes: Uint8Array, compressor: Compressor | null, itemSize: number): Promise<Uint8Array> {
+/**
+ * Compress one chunk's stored bytes, whose elements are `itemSize` bytes each. With `reuse`, the
+ * result may be a view of a buffer the next compress() in this thread overwrites: for a caller
+ * that writes it before compressing again.
+ */
+export async function compress(bytes: Uint8Array, compressor: Compressor | null, itemSize: number, reuse = false): Promise<Uint8Array> {
   if (!compressor) return bytes;
   const codec = await encoderFor(compressor, itemSize);
-  return codec.encode(bytes);
+  return reuse && codec.encodeReusing ? codec.encodeReusing(bytes) : codec.encode(bytes);
 }

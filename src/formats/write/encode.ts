@@ -151,7 +151,8 @@ function extractionBuffer(like: NumericArray, length: number): NumericArray {
 export async function encodeChunk(values: NumericArray, blockShape: readonly number[], offset: readonly number[], encoding: ChunkEncoding, fill: NumericArray): Promise<Uint8Array> {
   const into = isMainThread ? undefined : extractionBuffer(values, encoding.chunkShape.reduce((a, b) => a * b, 1));
   const chunk = extractChunk(values, blockShape, offset, encoding.chunkShape, fill, into);
-  return compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor, encoding.dtype.itemSize);
+  // A worker thread writes the bytes before it encodes the next chunk: they may stay in the encoder's buffer.
+  return compress(storedBytes(chunk, encoding.byteOrder), encoding.compressor, encoding.dtype.itemSize, !isMainThread);
 }
 
 /** True when every byte of a stored chunk equals the all-fill chunk (compared natively). */
