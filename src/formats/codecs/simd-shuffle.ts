@@ -124,17 +124,12 @@ export function unshuffle4Simd(src: Uint8Array, dst: Uint8Array, count: number, 
     if (!inModule(k, dst)) dst.set(new Uint8Array(k.memory.buffer, out, 4 * n), 4 * first);
     return true;
   }
-  // Plain memory both sides: through the regions, in slices of at most a region.
-  ensureRegions(k, 4 * n);
-  const slice = Math.floor(region / 4 / SIMD_ELEMENTS) * SIMD_ELEMENTS;
-  const memory = new Uint8Array(k.memory.buffer);
-  for (let done = 0; done < n; done += slice) {
-    const m = Math.min(slice, n - done);
+  inSlices(k, n, (done, m, memory) => {
     const from = first + done;
     for (let stream = 0; stream < 4; stream++) memory.set(src.subarray(stream * count + from, stream * count + from + m), stream * m);
     k.unshuffle4(0, region, m, m);
     dst.set(memory.subarray(region, region + 4 * m), 4 * from);
-  }
+  });
   return true;
 }
 
@@ -155,14 +150,21 @@ export function shuffle4Simd(src: Uint8Array, dst: Uint8Array, count: number, n:
     if (!inModule(k, dst)) for (let stream = 0; stream < 4; stream++) dst.set(new Uint8Array(k.memory.buffer, out + stream * count, n), stream * count);
     return true;
   }
-  ensureRegions(k, 4 * n);
-  const slice = Math.floor(region / 4 / SIMD_ELEMENTS) * SIMD_ELEMENTS;
-  const memory = new Uint8Array(k.memory.buffer);
-  for (let done = 0; done < n; done += slice) {
-    const m = Math.min(slice, n - done);
+  inSlices(k, n, (done, m, memory) => {
     memory.set(src.subarray(4 * done, 4 * (done + m)), 0);
     k.shuffle4(0, region, m, m);
     for (let stream = 0; stream < 4; stream++) dst.set(memory.subarray(region + stream * m, region + (stream + 1) * m), stream * count + done);
-  }
+  });
   return true;
+}
+
+/**
+ * Plain memory both sides: `pass(done, m, memory)` for elements [done, done + m) in slices of at
+ * most a region's worth (input placed at 0, output at `region`).
+ */
+function inSlices(k: Kernels, n: number, pass: (done: number, m: number, memory: Uint8Array) => void): void {
+  ensureRegions(k, 4 * n);
+  const slice = Math.floor(region / 4 / SIMD_ELEMENTS) * SIMD_ELEMENTS;
+  const memory = new Uint8Array(k.memory.buffer);
+  for (let done = 0; done < n; done += slice) pass(done, Math.min(slice, n - done), memory);
 }
