@@ -1,9 +1,9 @@
 /**
- * Reusable typed arrays for the copy path of one worker thread. A task fills one block and cuts
- * it into units of one size; allocating those afresh every time costs a zero-fill, page faults on
- * first touch, and garbage the size of the block, which is most of what a copy costs (measured:
- * cutting a 57 MiB float32 block into (65, 32, 32) units took 70 ms with a new array per unit,
- * 21 ms reusing one). Each named slot keeps one array and hands out views of its first elements.
+ * Reusable memory for one worker thread. Allocating afresh every time costs a zero-fill, page
+ * faults on first touch, and garbage, which is most of what a copy costs (measured: cutting a
+ * 57 MiB float32 block into (65, 32, 32) units took 70 ms with a new array per unit, 21 ms reusing
+ * one). ArrayPool: typed arrays by named slot (the blocks verify assembles), each slot keeping one
+ * array and handing out views of its first elements; ByteArena: a task's pieces and unit buffer.
  *
  * A slot's array is only valid until the next take() of the same slot: callers must be done with
  * a view (written, encoded, awaited) before asking again.
