@@ -98,9 +98,6 @@ interface BlockRequest {
   readonly shape: readonly number[];
   readonly itemSize: number;
   readonly region: Region;
-  readonly arenaBytes?: number;
-  /** Bytes of the unit buffer the task will take from the arena after its pieces. */
-  readonly unitBytes?: number;
 }
 
 /** Buffers of a task's arena: a few per task (a task's pieces are at most its block and a half). */
@@ -113,13 +110,15 @@ const slots = new ByteSlots();
 const taskMemory: PartMemory = { keep: (bytes) => arena.take(bytes), scratch: (slot, bytes) => slots.take(slot, bytes) };
 const fromPool = (slot: PoolSlot) => (like: NumericArray, length: number) => pool.take(slot, like, length);
 
-/** Read a task's region as pieces (see pieces.ts). */
+const regionBytes = (region: Region, itemSize: number): number => product(region.stop.map((s, axis) => s - region.start[axis]!)) * itemSize;
+
+/**
+ * Read a task's region as pieces (see pieces.ts), into the arena from where it stands: pieces
+ * that stack into the block are kept one after the other, to be used as one.
+ */
 async function readPieces(source: BlockSource, payload: BlockRequest, ctx: WorkerContext): Promise<Pieces> {
   const { region, shape } = payload;
-  // Pieces that stack into the block are kept one after the other, to be used as one (see
-  // pieces.ts), and the unit buffer after them, in the same memory (see copyRegion).
-  const blockBytes = Math.max(payload.arenaBytes ?? 0, product(region.stop.map((s, axis) => s - region.start[axis]!)) * payload.itemSize);
-  arena.reserve(blockBytes + (payload.unitBytes ?? 0));
+  arena.reserve(regionBytes(region, payload.itemSize));
   if (source.kind === "scratch") {
     return readScratchPieces({ directory: source.directory, shape, chunks: source.chunks, groups: source.groups, ctor: elementCtor(source.elementType) }, region, taskMemory);
   }
@@ -187,8 +186,10 @@ function unitView(like: NumericArray, memory: Uint8Array, length: number): Numer
 }
 
 export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _inputs, ctx): Promise<TaskValue<CopyBlockResult>> => {
-  // The previous task's pieces are gone: its memory is this task's.
+  // The previous task's pieces are gone: its memory is this task's, sized once for the job's
+  // largest block with the unit buffer after it, in the same memory (see copyRegion).
   arena.reset();
+  arena.reserve(Math.max(payload.arenaBytes ?? 0, regionBytes(payload.region, payload.itemSize)) + (payload.unitBytes ?? 0));
   setDurableWrites(payload.durable);
   const pieces = await ctx.phase("read", () => readPieces(payload.source, payload, ctx));
   const { target, region, shape, units } = payload;
@@ -252,6 +253,8 @@ export const verifyUnits = defineWorkerOp<VerifyPayload>(async (payload, _inputs
   const source: BlockSource = { kind: "dataset", location: payload.source, array: payload.array, chunks: payload.sourceChunks };
   let checked = 0;
   for (const coords of payload.unitCoords) {
+    // The previous unit's pieces were assembled into the pool's block: their memory is free again.
+    arena.reset();
     const start = coords.map((c, axis) => c * payload.units[axis]!);
     const stop = start.map((s, axis) => Math.min(payload.shape[axis]!, s + payload.units[axis]!));
     const expected = await ctx.phase("read", async () => (await readPieces(source, { shape: payload.shape, itemSize: payload.itemSize, region: { start, stop } }, ctx)).assemble(fromPool("block")));
