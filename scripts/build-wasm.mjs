@@ -1,5 +1,5 @@
-// Compiles the WebAssembly text sources under src/ (src/formats/codecs/simd/*.wat) into TypeScript
-// modules holding their bytes (base64), so that the build and the package need no wasm toolchain.
+// Compiles the WebAssembly text sources under src/ (every *.wat) into TypeScript modules, beside
+// each source, holding its bytes (base64), so that the build and the package need no wasm toolchain.
 // Run after editing a .wat: `npm run build:wasm` (wabt is a devDependency). A test checks that
 // the committed modules are what their sources compile to.
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -8,7 +8,6 @@ import { fileURLToPath } from "node:url";
 import wabtInit from "wabt";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dir = path.join(root, "src", "formats", "codecs", "simd");
 
 /** The bytes of a .wat source, as wabt compiles them. */
 export async function compileWat(file) {
@@ -35,10 +34,11 @@ export function moduleText(name, bytes) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".wat"))) {
-    const name = file.slice(0, -4);
-    const bytes = await compileWat(path.join(dir, file));
-    writeFileSync(path.join(dir, `${name}-wasm.ts`), moduleText(name, bytes));
-    console.log(`${file}: ${bytes.length} bytes`);
+  const sources = readdirSync(path.join(root, "src"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".wat"));
+  for (const file of sources) {
+    const name = path.basename(file, ".wat");
+    const bytes = await compileWat(path.join(root, "src", file));
+    writeFileSync(path.join(root, "src", path.dirname(file), `${name}-wasm.ts`), moduleText(name, bytes));
+    console.log(`src/${file}: ${bytes.length} bytes`);
   }
 }

@@ -1,9 +1,12 @@
 /**
  * Moving values between blocks held in memory, placed in array coordinates: the copy path of the
  * rechunk executor and of partial chunk reads. Runs are copied with TypedArray.set over subarrays
- * (no per-element JavaScript loop for numeric data); string and object data go element by element.
+ * (no per-element JavaScript loop for numeric data), with copyWithin when both blocks lie in one
+ * buffer, and by the WebAssembly kernel when that buffer is one of strided-copy.ts's (a worker's
+ * arena); string and object data go element by element.
  */
 import type { ArrayValues, NumericArray } from "./dataset.js";
+import { stridedCopier, type StridedCopier } from "./strided-copy.js";
 
 /**
  * Where a partial chunk read puts its bytes. Fresh memory costs page faults and zeroing on every
@@ -117,7 +120,7 @@ export function copyRegion(from: PlacedBlock, to: PlacedBlock, region: Region): 
     toOffset += (region.start[axis]! - to.origin[axis]!) * toStrides[axis]!;
   }
   const outer = innerAxis; // axes [0, innerAxis) are iterated row by row
-  const counter = new Array<number>(outer).fill(0);
+  const rows: Rows = { extent, outer, fromStrides, toStrides };
   const numeric = isNumeric(from.values) && isNumeric(to.values);
   const source = from.values;
   const target = to.values;
@@ -125,25 +128,86 @@ export function copyRegion(from: PlacedBlock, to: PlacedBlock, region: Region): 
   if (shared !== null) {
     fromOffset += shared.fromBase;
     toOffset += shared.toBase;
+    const copier = stridedCopier(shared.all.buffer);
+    if (copier !== undefined && !overlapping(rows, run, fromOffset, toOffset)) {
+      copyStrided(copier, shared.all.BYTES_PER_ELEMENT, rows, run, fromOffset, toOffset);
+      return;
+    }
   }
-  for (;;) {
+  const walk = new RowWalk(rows, outer, fromOffset, toOffset);
+  do {
+    const { from: f, to: t } = walk;
     if (shared !== null) {
-      shared.all.copyWithin(toOffset, fromOffset, fromOffset + run);
+      shared.all.copyWithin(t, f, f + run);
     } else if (numeric) {
-      (target as SettableArray).set((source as NumericArray).subarray(fromOffset, fromOffset + run) as ArrayLike<number | bigint>, toOffset);
+      (target as SettableArray).set((source as NumericArray).subarray(f, f + run) as ArrayLike<number | bigint>, t);
     } else {
-      for (let i = 0; i < run; i++) (target as unknown[])[toOffset + i] = (source as ArrayLike<unknown>)[fromOffset + i];
+      for (let i = 0; i < run; i++) (target as unknown[])[t + i] = (source as ArrayLike<unknown>)[f + i];
     }
-    let axis = outer - 1;
-    for (; axis >= 0; axis--) {
-      fromOffset += fromStrides[axis]!;
-      toOffset += toStrides[axis]!;
-      if (++counter[axis]! < extent[axis]!) break;
-      fromOffset -= extent[axis]! * fromStrides[axis]!;
-      toOffset -= extent[axis]! * toStrides[axis]!;
-      counter[axis] = 0;
+  } while (walk.next());
+}
+
+/** The rows of a copy: axes [0, outer) are walked, each row a run; extents and strides in elements. */
+interface Rows {
+  readonly extent: readonly number[];
+  readonly outer: number;
+  readonly fromStrides: readonly number[];
+  readonly toStrides: readonly number[];
+}
+
+/** Whether the elements a copy reads and those it writes may meet (their spans, first to last, intersect). */
+function overlapping(rows: Rows, run: number, fromOffset: number, toOffset: number): boolean {
+  let fromEnd = fromOffset + run;
+  let toEnd = toOffset + run;
+  for (let axis = 0; axis < rows.outer; axis++) {
+    fromEnd += (rows.extent[axis]! - 1) * rows.fromStrides[axis]!;
+    toEnd += (rows.extent[axis]! - 1) * rows.toStrides[axis]!;
+  }
+  return fromOffset < toEnd && toOffset < fromEnd;
+}
+
+/**
+ * The copy made by the WebAssembly kernel: it walks the last two row axes itself, so a 3-D
+ * transposing copy is one call; further axes are walked here, one call per row of them.
+ */
+function copyStrided(copier: StridedCopier, size: number, rows: Rows, run: number, fromOffset: number, toOffset: number): void {
+  const { extent, outer, fromStrides, toStrides } = rows;
+  const kernelAxis = (back: number): [number, number, number] => {
+    const axis = outer - back;
+    return axis < 0 ? [1, 0, 0] : [extent[axis]!, fromStrides[axis]! * size, toStrides[axis]! * size];
+  };
+  const [n1, fs1, ts1] = kernelAxis(1);
+  const [n0, fs0, ts0] = kernelAxis(2);
+  const walk = new RowWalk(rows, Math.max(outer - 2, 0), fromOffset, toOffset);
+  do copier.copy2d(walk.from * size, walk.to * size, run * size, n1, fs1, ts1, n0, fs0, ts0);
+  while (walk.next());
+}
+
+/** Walks the rows of axes [0, axes) in C order: `from` and `to` are the current row's first elements. */
+class RowWalk {
+  private readonly counter: number[];
+
+  constructor(
+    private readonly rows: Rows,
+    private readonly axes: number,
+    public from: number,
+    public to: number,
+  ) {
+    this.counter = new Array<number>(axes).fill(0);
+  }
+
+  /** Step to the next row; false after the last. */
+  next(): boolean {
+    const { extent, fromStrides, toStrides } = this.rows;
+    for (let axis = this.axes - 1; axis >= 0; axis--) {
+      this.from += fromStrides[axis]!;
+      this.to += toStrides[axis]!;
+      if (++this.counter[axis]! < extent[axis]!) return true;
+      this.from -= extent[axis]! * fromStrides[axis]!;
+      this.to -= extent[axis]! * toStrides[axis]!;
+      this.counter[axis] = 0;
     }
-    if (axis < 0) return;
+    return false;
   }
 }
 

@@ -9,6 +9,7 @@
  * a view (written, encoded, awaited) before asking again.
  */
 import type { NumericArray } from "../formats/dataset.js";
+import { stridedCopyBuffer } from "../formats/strided-copy.js";
 
 type NumericArrayClass = new (length: number) => NumericArray;
 
@@ -33,7 +34,8 @@ export class ArrayPool {
 /**
  * Bytes handed out one after the other from large buffers kept for the thread's life, all taken
  * back at once by reset() (at the start of each task): a task's pieces live in memory that is
- * already mapped and never collected, instead of hundreds of fresh buffers per task.
+ * already mapped and never collected, instead of hundreds of fresh buffers per task. The buffers
+ * are stridedCopyBuffer's, so units are cut from the pieces by the WebAssembly copy kernel.
  */
 export class ByteArena {
   private readonly buffers: ArrayBuffer[] = [];
@@ -48,7 +50,7 @@ export class ByteArena {
     for (;;) {
       let buffer = this.buffers[this.current];
       if (buffer === undefined) {
-        buffer = new ArrayBuffer(Math.max(this.bufferBytes, size));
+        buffer = stridedCopyBuffer(Math.max(this.bufferBytes, size));
         this.buffers.push(buffer);
       }
       if (this.offset + size <= buffer.byteLength) {
@@ -57,7 +59,7 @@ export class ByteArena {
         return view;
       }
       // An allocation too big for what is left here: a larger buffer replaces an unused small one.
-      if (this.offset === 0) this.buffers[this.current] = new ArrayBuffer(size);
+      if (this.offset === 0) this.buffers[this.current] = stridedCopyBuffer(size);
       else {
         this.current++;
         this.offset = 0;
@@ -78,7 +80,7 @@ export class ByteArena {
       this.offset = 0;
     }
     const next = this.buffers[this.current];
-    if (next === undefined || next.byteLength < size) this.buffers[this.current] = new ArrayBuffer(Math.max(this.bufferBytes, size));
+    if (next === undefined || next.byteLength < size) this.buffers[this.current] = stridedCopyBuffer(Math.max(this.bufferBytes, size));
   }
 
   reset(): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { copyRegion, extractRegion } from "../../src/formats/block-copy.js";
+import { stridedCopyBuffer, stridedCopier } from "../../src/formats/strided-copy.js";
 import { firstDifference } from "../../src/rechunk/copy.js";
 import { mulberry32 } from "../helpers/random.js";
 
@@ -57,12 +58,12 @@ describe("copyRegion against an element-by-element reference", () => {
     return values;
   }
 
-  it("copies exactly the region, nothing else, for 400 random blocks and regions (including whole-row and whole-block runs)", () => {
+  it("copies exactly the region, nothing else, for 400 random blocks and regions of 1 to 5 dimensions (including whole-row and whole-block runs)", () => {
     const random = mulberry32(20261125);
     const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
     for (let trial = 0; trial < 400; trial++) {
-      const ndim = int(1, 4);
-      const arrayShape = Array.from({ length: ndim }, () => int(1, 7));
+      const ndim = int(1, 5);
+      const arrayShape = Array.from({ length: ndim }, () => int(1, ndim === 5 ? 5 : 7));
       // Two blocks inside the array; often sharing whole trailing axes so runs merge.
       const place = (): { origin: number[]; shape: number[] } => {
         const origin: number[] = [];
@@ -95,18 +96,23 @@ describe("copyRegion against an element-by-element reference", () => {
         return v;
       });
       expect([...to.values], `trial ${trial}: ${JSON.stringify({ arrayShape, a, b })}`).toEqual([...expected]);
-      // The same with both blocks in one buffer (as a worker's arena holds them): copied with
-      // copyWithin, touching nothing outside the target.
+      // The same with both blocks in one buffer, as a worker's arena holds them: a plain buffer
+      // (copyWithin) and a WebAssembly one (the strided-copy kernel), touching nothing outside the target.
       const lengthA = from.values.length;
       const lengthB = to.values.length;
-      const shared = new Float64Array(lengthA + lengthB + 3).fill(-7);
-      const sharedFrom = { ...a, values: shared.subarray(1, 1 + lengthA) };
-      sharedFrom.values.set(from.values);
-      const sharedTo = { ...b, values: shared.subarray(2 + lengthA, 2 + lengthA + lengthB).fill(0) };
-      copyRegion(sharedFrom, sharedTo, { start, stop });
-      expect([...sharedTo.values], `trial ${trial}, one buffer`).toEqual([...expected]);
-      expect([shared[0], shared[1 + lengthA], shared[2 + lengthA + lengthB]]).toEqual([-7, -7, -7]);
-      expect([...sharedFrom.values]).toEqual([...from.values]);
+      for (const [label, buffer] of [
+        ["one buffer", new ArrayBuffer(8 * (lengthA + lengthB + 3))],
+        ["one WebAssembly buffer", stridedCopyBuffer(8 * (lengthA + lengthB + 3))],
+      ] as const) {
+        const shared = new Float64Array(buffer, 0, lengthA + lengthB + 3).fill(-7);
+        const sharedFrom = { ...a, values: shared.subarray(1, 1 + lengthA) };
+        sharedFrom.values.set(from.values);
+        const sharedTo = { ...b, values: shared.subarray(2 + lengthA, 2 + lengthA + lengthB).fill(0) };
+        copyRegion(sharedFrom, sharedTo, { start, stop });
+        expect([...sharedTo.values], `trial ${trial}, ${label}`).toEqual([...expected]);
+        expect([shared[0], shared[1 + lengthA], shared[2 + lengthA + lengthB]]).toEqual([-7, -7, -7]);
+        expect([...sharedFrom.values]).toEqual([...from.values]);
+      }
     }
   });
 
