@@ -42,7 +42,11 @@ export class ByteArena {
   private current = 0;
   private offset = 0;
 
-  constructor(private readonly bufferBytes: number) {}
+  /** `allocate`: where buffers come from (WebAssembly memories by default; tests of the layout pass plain ones). */
+  constructor(
+    private readonly bufferBytes: number,
+    private readonly allocate: (bytes: number) => ArrayBuffer = stridedCopyBuffer,
+  ) {}
 
   /** `bytes` bytes, 8-byte aligned, valid until reset(). */
   take(bytes: number): Uint8Array {
@@ -50,7 +54,7 @@ export class ByteArena {
     for (;;) {
       let buffer = this.buffers[this.current];
       if (buffer === undefined) {
-        buffer = stridedCopyBuffer(Math.max(this.bufferBytes, size));
+        buffer = this.allocate(Math.max(this.bufferBytes, size));
         this.buffers.push(buffer);
       }
       if (this.offset + size <= buffer.byteLength) {
@@ -59,7 +63,7 @@ export class ByteArena {
         return view;
       }
       // An allocation too big for what is left here: a larger buffer replaces an unused small one.
-      if (this.offset === 0) this.buffers[this.current] = stridedCopyBuffer(size);
+      if (this.offset === 0) this.buffers[this.current] = this.allocate(size);
       else {
         this.current++;
         this.offset = 0;
@@ -80,7 +84,7 @@ export class ByteArena {
       this.offset = 0;
     }
     const next = this.buffers[this.current];
-    if (next === undefined || next.byteLength < size) this.buffers[this.current] = stridedCopyBuffer(Math.max(this.bufferBytes, size));
+    if (next === undefined || next.byteLength < size) this.buffers[this.current] = this.allocate(Math.max(this.bufferBytes, size));
   }
 
   reset(): void {

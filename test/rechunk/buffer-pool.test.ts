@@ -1,10 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { ByteSlots } from "../../src/formats/block-copy.js";
 import { ArrayPool, ByteArena } from "../../src/rechunk/buffer-pool.js";
+import { stridedCopier } from "../../src/formats/strided-copy.js";
+
+/** Buffers of exactly the size asked (the default, WebAssembly memory, comes in 64 KiB pages). */
+const plain = (bytes: number) => new ArrayBuffer(bytes);
 
 describe("ByteArena", () => {
+  it("hands out WebAssembly memory by default, where units are cut by the strided-copy kernel", () => {
+    const view = new ByteArena(1000).take(100);
+    expect(stridedCopier(view.buffer)).toBeDefined();
+    expect(view.buffer.byteLength).toBe(65_536);
+  });
+
   it("hands out disjoint, 8-byte aligned views, and after reset() the same memory again", () => {
-    const arena = new ByteArena(64);
+    const arena = new ByteArena(64, plain);
     const a = arena.take(10);
     const b = arena.take(20);
     const c = arena.take(40); // does not fit after a and b: the next buffer
@@ -23,7 +33,7 @@ describe("ByteArena", () => {
   });
 
   it("reserve() makes the next takes adjacent in one buffer, even past its usual size", () => {
-    const arena = new ByteArena(64);
+    const arena = new ByteArena(64, plain);
     arena.take(40);
     arena.reserve(200); // 40 used of 64: a buffer of 200 bytes comes next
     const views = [arena.take(80), arena.take(64), arena.take(56)];
@@ -39,7 +49,7 @@ describe("ByteArena", () => {
   });
 
   it("serves a request larger than its buffers", () => {
-    const arena = new ByteArena(16);
+    const arena = new ByteArena(16, plain);
     const big = arena.take(100);
     expect(big.length).toBe(100);
     expect(arena.take(8).buffer).not.toBe(big.buffer);
