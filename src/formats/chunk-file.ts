@@ -43,3 +43,42 @@ export function readExactly(handle: ChunkFile, file: string, offset: number, len
   if (out.length !== length) throw new ChunkwiseError("TruncatedError", `truncated chunk: read ${out.length} of ${length} bytes at offset ${offset}`, { path: file });
   return out;
 }
+
+/**
+ * Chunk files kept open between partial reads, up to `capacity`, the least recently used closed
+ * first. A rechunk task reads a part of every chunk of a band (259 files a task in the 1 GiB
+ * benchmark) and the next task on the thread reads another part of the same files: each is then
+ * opened once, not once a task (1 GiB uncompressed: 2.41 → 2.28 s). Only for sources, which
+ * chunkwise never writes: a file replaced while open would still be read as it was.
+ */
+export class OpenChunkFiles {
+  readonly #files = new Map<string, ChunkFile>();
+
+  /** `capacity` at least 1. */
+  constructor(readonly capacity: number) {}
+
+  /** The open file of `key`, opened with `open` when not held (a missing file is not remembered); the caller must not close it. */
+  async get(key: string, open: () => Promise<ChunkFile | undefined>): Promise<ChunkFile | undefined> {
+    const held = this.#files.get(key);
+    if (held !== undefined) {
+      this.#files.delete(key);
+      this.#files.set(key, held);
+      return held;
+    }
+    const file = await open();
+    if (file === undefined) return undefined;
+    this.#files.set(key, file);
+    if (this.#files.size > this.capacity) {
+      const [oldest, evicted] = this.#files.entries().next().value!;
+      this.#files.delete(oldest);
+      evicted.close();
+    }
+    return file;
+  }
+
+  closeAll(): void {
+    for (const file of this.#files.values()) file.close();
+    this.#files.clear();
+  }
+}
+

@@ -1,5 +1,7 @@
 import { open as openFile, stat } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
+import { openFileLimit } from "../system/files.js";
 import { ChunkwiseError, fromSystemError } from "../errors.js";
 import type { Dataset, DatasetReader } from "./dataset.js";
 import { openHdf5, type OpenHdf5Options } from "./hdf5.js";
@@ -55,12 +57,20 @@ export function openDataset(location: string, options: { arrayPaths?: readonly s
  * h5wasm where the direct chunk reader can (see hdf5-reader.ts).
  */
 export function openDatasetReader(location: string): Promise<DatasetReader> {
-  return openLocation<DatasetReader>(location, {}, openHdf5Reader);
+  return openLocation<DatasetReader>(location, { keepPartFilesOpen: partFilesPerReader() }, openHdf5Reader);
+}
+
+/**
+ * Chunk files a worker's Zarr reader keeps open between partial reads: together, the readers of
+ * one per core hold at most a quarter of the process's open-file limit; at most 1024 each.
+ */
+function partFilesPerReader(): number {
+  return Math.min(1024, Math.floor(openFileLimit() / 4 / os.availableParallelism()));
 }
 
 type Hdf5Opener<T> = (file: string, options?: OpenHdf5Options) => Promise<T>;
 
-async function openLocation<T extends DatasetReader>(location: string, options: { arrayPaths?: readonly string[] }, hdf5: Hdf5Opener<T>): Promise<Dataset | T> {
+async function openLocation<T extends DatasetReader>(location: string, options: { arrayPaths?: readonly string[]; keepPartFilesOpen?: number }, hdf5: Hdf5Opener<T>): Promise<Dataset | T> {
   if (isRemoteLocation(location)) return openZarrHttp(resolveLocation(location), options);
   const resolved = path.resolve(location);
   const info = await stat(resolved).catch((err: unknown) => {
@@ -68,7 +78,7 @@ async function openLocation<T extends DatasetReader>(location: string, options: 
     throw fromSystemError(err, location);
   });
   if (info === null) return openInsideFile(location, resolved, hdf5);
-  if (info.isDirectory()) return openZarrDirectory(location);
+  if (info.isDirectory()) return openZarrDirectory(location, options);
   if (!info.isFile()) throw new ChunkwiseError("NotADatasetError", "not a regular file or directory", { path: location });
   const kind = await sniffFile(resolved);
   switch (kind) {

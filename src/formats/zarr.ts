@@ -24,7 +24,7 @@ import { DirectoryStoreAccess, isSafeKey, joinKey, shortMessage, ZipStoreAccess,
 import { allocateValues, asIndexable, copyBox, toCOrder, type ZarritaData } from "./zarr/values.js";
 import { granuleBytes, partialCodecOf, readChunkPart } from "./zarr/partial-chunk.js";
 import type { PartMemory, PlacedBlock, Region } from "./block-copy.js";
-import type { ChunkFile } from "./chunk-file.js";
+import { type ChunkFile, OpenChunkFiles } from "./chunk-file.js";
 
 /** Arrays whose chunk files are listed at once: many small arrays list fast, few big ones do not start too many stat workers. */
 const ARRAYS_DESCRIBED_AT_ONCE = 4;
@@ -49,8 +49,9 @@ function* chunksOverlapping(chunks: readonly number[], start: readonly number[],
   }
 }
 
-export async function openZarrDirectory(location: string): Promise<Dataset> {
-  return ZarrDataset.open(new DirectoryStoreAccess(location));
+/** `keepPartFilesOpen`: chunk files partial reads keep open between calls (OpenChunkFiles); 0, the default, closes each after its read. */
+export async function openZarrDirectory(location: string, options: { keepPartFilesOpen?: number } = {}): Promise<Dataset> {
+  return ZarrDataset.open(new DirectoryStoreAccess(location), [], options.keepPartFilesOpen ?? 0);
 }
 
 export async function openZarrZip(location: string): Promise<Dataset> {
@@ -108,17 +109,19 @@ class ZarrDataset implements Dataset {
   readonly format: DatasetFormat;
   readonly #access: StoreAccess;
   readonly #hierarchy: Hierarchy;
+  readonly #partFiles: OpenChunkFiles | null;
   readonly #storage = new Map<string, Promise<StorageFacts>>();
   readonly #opened = new Map<string, Promise<ZarritaArray>>();
 
-  private constructor(access: StoreAccess, hierarchy: Hierarchy) {
+  private constructor(access: StoreAccess, hierarchy: Hierarchy, keepPartFilesOpen: number) {
     this.location = access.location;
+    this.#partFiles = keepPartFilesOpen >= 1 ? new OpenChunkFiles(keepPartFilesOpen) : null;
     this.#access = access;
     this.#hierarchy = hierarchy;
     this.format = hierarchy.format === 2 ? "zarr2" : "zarr3";
   }
 
-  static async open(access: StoreAccess, arrayPaths: readonly string[] = []): Promise<ZarrDataset> {
+  static async open(access: StoreAccess, arrayPaths: readonly string[] = [], keepPartFilesOpen = 0): Promise<ZarrDataset> {
     registerChunkwiseCodecs();
     const hierarchy = await discoverHierarchy(access);
     if (!hierarchy.complete) {
@@ -129,7 +132,7 @@ class ZarrDataset implements Dataset {
         }
       }
     }
-    return new ZarrDataset(access, hierarchy);
+    return new ZarrDataset(access, hierarchy, keepPartFilesOpen);
   }
 
   async listArrays(): Promise<ArrayDescription[]> {
@@ -319,13 +322,13 @@ class ZarrDataset implements Dataset {
     if (part.start.length !== meta.shape.length || outside) {
       throw new ChunkwiseError("UsageError", `part [${part.start.join(", ")}]–[${part.stop.join(", ")}] is not inside chunk [${chunkCoords.join(", ")}] of ${node.path}`, { path: this.location });
     }
-    const handle = codec === null || this.#access.openFile === undefined ? undefined : await this.#access.openFile(joinKey(node.key, chunkKey(meta.keyEncoding, chunkCoords)));
+    const handle = codec === null ? undefined : await this.#openPartFile(joinKey(node.key, chunkKey(meta.keyEncoding, chunkCoords)));
     if (handle !== undefined) {
       try {
         const read = readChunkPart(handle, this.#chunkFile(node, chunkCoords), codec!, meta, origin, part, memory);
         if (read !== null) return read;
       } finally {
-        handle.close();
+        if (this.#partFiles === null) handle.close();
       }
     }
     // Unwritten (fill), or not readable in part: decode it whole.
@@ -380,7 +383,15 @@ class ZarrDataset implements Dataset {
     return new ChunkwiseError("IOError", `cannot decode chunk data (${detail}): truncated or corrupt`, { path: file, cause: err });
   }
 
+  /** A chunk file for a partial read: held by #partFiles when the dataset keeps them (then not the caller's to close). */
+  async #openPartFile(key: string): Promise<ChunkFile | undefined> {
+    const access = this.#access;
+    if (access.openFile === undefined) return undefined;
+    return this.#partFiles === null ? access.openFile(key) : this.#partFiles.get(key, () => access.openFile!(key));
+  }
+
   async close(): Promise<void> {
+    this.#partFiles?.closeAll();
     await this.#access.close();
   }
 }
