@@ -2,9 +2,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeLz4Block } from "../../src/formats/codecs/lz4-block.js";
 import { compressLz4Block } from "../../src/formats/codecs/lz4-encode.js";
+import { compressLz4BlockWasm, useWasmLz4 } from "../../src/formats/codecs/lz4-wasm.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "chunkwise-lz4-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,8 +69,39 @@ function adversarialInputs(): Array<[string, Uint8Array]> {
   return inputs;
 }
 
-describe("compressLz4Block", () => {
+describe("the WebAssembly and the JavaScript compressor", () => {
+  it("give the same bytes for every adversarial input and acceleration, and refuse the same too-small destinations", () => {
+    const both = (src: Uint8Array, room: number, acceleration: number): [number, Uint8Array][] =>
+      [true, false].map((wasm) => {
+        useWasmLz4(wasm);
+        const dst = new Uint8Array(room);
+        return [compressLz4Block(src, dst, acceleration), dst];
+      });
+    expect(compressLz4BlockWasm(new Uint8Array(20), new Uint8Array(64), 1), "the WebAssembly compressor runs here").toBe(10);
+    try {
+      for (const [name, src] of adversarialInputs()) {
+        for (const acceleration of [1, 3, 9, 70_000]) {
+          const worst = src.length + Math.ceil(src.length / 255) + 16;
+          const [[wasmSize, wasmBlock], [jsSize, jsBlock]] = both(src, worst, acceleration);
+          expect(wasmSize, `${name}, acceleration ${acceleration}`).toBe(jsSize);
+          expect(Buffer.from(wasmBlock).equals(Buffer.from(jsBlock)), `${name}, acceleration ${acceleration}`).toBe(true);
+          const [[tightWasm], [tightJs]] = both(src, Math.max(0, jsSize - 1), acceleration);
+          expect([tightWasm, tightJs], `${name} in ${jsSize - 1} bytes`).toEqual([0, 0]);
+        }
+      }
+    } finally {
+      useWasmLz4(true);
+    }
+  });
+});
+
+describe.each([
+  ["WebAssembly", true],
+  ["JavaScript", false],
+])("compressLz4Block in %s", (_engine, wasm) => {
   const inputs = adversarialInputs();
+  beforeAll(() => useWasmLz4(wasm));
+  afterAll(() => useWasmLz4(true));
 
   it("our decoder gives back every adversarial input, at accelerations 1, 5, 9 and 1000", () => {
     for (const [name, src] of inputs) {

@@ -1,9 +1,7 @@
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { copyRegion, type PlacedBlock } from "../../src/formats/block-copy.js";
 import type { NumericArray } from "../../src/formats/dataset.js";
 import { stridedCopier, stridedCopyBuffer } from "../../src/formats/strided-copy.js";
-import { STRIDED_COPY_WASM } from "../../src/formats/wasm/strided-copy-wasm.js";
 import { mulberry32 } from "../helpers/random.js";
 
 type ViewClass = new (buffer: ArrayBuffer, byteOffset: number, length: number) => NumericArray;
@@ -32,11 +30,7 @@ function copyWithin(all: NumericArray, fromAt: number, toAt: number, from: Omit<
 const same = (a: NumericArray, b: NumericArray) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe("strided copies in WebAssembly buffers", () => {
-  it("is what wasm/strided-copy.wat compiles to, and runs on this engine", async () => {
-    const root = path.resolve(import.meta.dirname, "../..");
-    const { compileWat } = (await import(path.join(root, "scripts/build-wasm.mjs"))) as { compileWat(file: string): Promise<Buffer> };
-    const bytes = await compileWat(path.join(root, "src/formats/wasm/strided-copy.wat"));
-    expect(Buffer.from(STRIDED_COPY_WASM, "base64").equals(bytes)).toBe(true);
+  it("runs on this engine: buffers of whole pages, zeroed, each with its kernel", () => {
     const buffer = stridedCopyBuffer(100_000);
     expect(stridedCopier(buffer)).toBeDefined();
     expect(buffer.byteLength).toBe(131_072);

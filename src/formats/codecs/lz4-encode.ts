@@ -6,7 +6,9 @@
  * extended backwards over equal bytes; the parsing restrictions every LZ4 decoder relies on (the
  * last match starts at least 12 bytes before the end, the last 5 bytes are literals); the same
  * conservative room checks, so a block that does not fit is refused where liblz4 refuses it.
+ * Where the engine runs it, the same steps in WebAssembly (lz4-wasm.ts) do the work.
  */
+import { compressLz4BlockWasm } from "./lz4-wasm.js";
 
 const MIN_MATCH = 4;
 const LAST_LITERALS = 5;
@@ -47,14 +49,16 @@ let base = 1;
 export function compressLz4Block(src: Uint8Array, dst: Uint8Array, acceleration: number): number {
   const n = src.length;
   if (n > 0x7e000000) throw new Error(`lz4: ${n} bytes is more than an LZ4 block holds`);
+  // As liblz4: below 1 (and NaN, which would never advance) means 1; at most 65537.
+  const accel = acceleration >= 1 ? Math.min(65537, Math.floor(acceleration)) : 1;
+  const inWasm = compressLz4BlockWasm(src, dst, accel);
+  if (inWasm !== null) return inWasm;
   if (base > 0x7fffffff - n) {
     table.fill(0);
     base = 1;
   }
   const b = base;
   base += n + 1;
-  // As liblz4: below 1 (and NaN, which would never advance) means 1; at most 65537.
-  const accel = acceleration >= 1 ? Math.min(65537, Math.floor(acceleration)) : 1;
   const wide = n >= SMALL_INPUT;
   const shift = 32 - (wide ? HASH_LOG : HASH_LOG_SMALL);
   const olimit = dst.length;
