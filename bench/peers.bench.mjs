@@ -5,9 +5,10 @@
 //
 //   npm run bench -- peers [--size-gib=1] [--target=32] [--max-mem=256MiB] [--repeat=1]
 //
-// With --repeat=N every run is made N times (one after the other, each from a removed output)
-// and the table gives the median wall time and the largest peak RSS: single runs on a shared VM
-// vary by ±25 %. A run slower than a minute (h5repack) is made once.
+// With --repeat=N every run is made N times (one after the other, each from a removed output,
+// synced, with its input read into the page cache first) and the table gives the median wall time
+// and the largest peak RSS: single runs on a shared VM vary by ±25 %. A run slower than a minute
+// (h5repack) is made once.
 //
 // Needs Debian's python3-zarr python3-netcdf4 python3-dask netcdf-bin hdf5-tools nco time;
 // a peer whose tool is missing is skipped with the apt-get line that installs it.
@@ -89,6 +90,15 @@ function timed(command, args, env = {}) {
   return { ok: result.status === 0, seconds, rssMiB: rss ? Number(rss[1]) / 1024 : NaN, output: `${result.stdout}\n${result.stderr}` };
 }
 
+/**
+ * Read every file of `input` (to /dev/null): each timed run starts with its input in the page cache.
+ * This VM's DAMON reclaim pages out what has been idle for a minute, so without it the first tool
+ * to touch an input after a pause read it from disk and the others did not.
+ */
+function warm(input) {
+  spawnSync("sh", ["-c", `find "$1" -type f -exec cat {} + > /dev/null`, "warm", input]);
+}
+
 /** Up to `times` runs (one when a run takes over a minute; stops at a failure): the median wall time, the largest RSS. */
 function repeated(times, run) {
   const runs = [run()];
@@ -165,14 +175,16 @@ export async function run({ root, cache, args }) {
     const out = path.join(dir, r.out);
     const [cmd, cmdArgs] = r.cmd(out);
     process.stdout.write(`  ${r.name} … `);
+    const src = { lz4: zsrc, "lz4-narrow": zsrc, raw: rawsrc, deflate: ncsrc }[r.input];
     const t = repeated(repeat, () => {
       rmSync(out, { recursive: true, force: true });
+      spawnSync("sync");
+      warm(src);
       return timed(cmd, cmdArgs);
     });
     const failure = t.output.split("\n").find((line) => /^(chunkwise:|Traceback|Error|ERROR)/.test(line.trim())) ?? t.output.trim().split("\n").slice(-3).join(" | ");
     let verdict = t.ok ? "ok" : `FAILED: ${failure}`;
     if (t.ok && r.check !== false) {
-      const src = { lz4: zsrc, "lz4-narrow": zsrc, raw: rawsrc, deflate: ncsrc }[r.input];
       const check = spawnSync(PY, ["-c", COMPARE, src, out], { encoding: "utf8" });
       verdict = check.status === 0 ? `equal, chunks ${check.stdout.trim().replace(/^OK /, "")}` : `WRONG OUTPUT: ${(check.stdout + check.stderr).trim().split("\n").at(-1)}`;
     }
