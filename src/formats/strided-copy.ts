@@ -8,14 +8,8 @@
  * copyRegion (block-copy.ts) finds the kernel from the buffer alone. Engines without SIMD, or
  * without room for another memory, get a plain ArrayBuffer, and copies stay in JavaScript.
  */
+import { WASM_PAGE, compileKernel, instantiateKernel, newMemory } from "./wasm/instantiate.js";
 import { STRIDED_COPY_WASM } from "./wasm/strided-copy-wasm.js";
-
-/** What this module uses of the WebAssembly API (the project's TypeScript libraries do not declare it). */
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-  readonly Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer };
-}
 
 /** The kernel of one buffer; offsets and strides in bytes. */
 export interface StridedCopier {
@@ -26,7 +20,6 @@ export interface StridedCopier {
   copy2d(from: number, to: number, run: number, n1: number, fs1: number, ts1: number, n0: number, fs0: number, ts0: number): void;
 }
 
-const WASM_PAGE = 65_536;
 /** A 32-bit memory's limit. */
 const MAX_PAGES = 65_536;
 
@@ -34,14 +27,7 @@ const copiers = new WeakMap<ArrayBuffer, StridedCopier>();
 let compiled: object | null | undefined;
 
 function kernelModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-      compiled = new wasm.Module(Buffer.from(STRIDED_COPY_WASM, "base64"));
-    } catch {
-      compiled = null;
-    }
-  }
+  if (compiled === undefined) compiled = compileKernel(STRIDED_COPY_WASM);
   return compiled;
 }
 
@@ -53,15 +39,11 @@ export function stridedCopyBuffer(bytes: number): ArrayBuffer {
   const module = kernelModule();
   const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
   if (module === null || pages > MAX_PAGES) return new ArrayBuffer(bytes);
-  try {
-    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-    const memory = new wasm.Memory({ initial: pages });
-    const instance = new wasm.Instance(module, { env: { memory } });
-    copiers.set(memory.buffer, instance.exports as StridedCopier);
-    return memory.buffer;
-  } catch {
-    return new ArrayBuffer(bytes);
-  }
+  const memory = newMemory(pages);
+  const copier = memory === null ? null : instantiateKernel<StridedCopier>(module, { env: { memory } });
+  if (memory === null || copier === null) return new ArrayBuffer(bytes);
+  copiers.set(memory.buffer, copier);
+  return memory.buffer;
 }
 
 /** The kernel bound to `buffer`, when it is one of stridedCopyBuffer's. */

@@ -7,13 +7,8 @@
  * compressed block (copied out). One instance per thread; engines that cannot compile the module
  * keep the JavaScript compressor.
  */
+import { WASM_PAGE, loadKernel } from "../wasm/instantiate.js";
 import { LZ4_WASM } from "./simd/lz4-wasm.js";
-
-/** What this module uses of the WebAssembly API (the project's TypeScript libraries do not declare it). */
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object) => { readonly exports: unknown };
-}
 
 interface Kernel {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
@@ -22,20 +17,12 @@ interface Kernel {
 
 /** The hash table's bytes, at the start of the memory. */
 const TABLE_BYTES = 32_768;
-const WASM_PAGE = 65_536;
 
 let kernel: Kernel | null | undefined;
 let enabled = true;
 
 function load(): Kernel | null {
-  if (kernel === undefined) {
-    try {
-      const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-      kernel = new wasm.Instance(new wasm.Module(Buffer.from(LZ4_WASM, "base64"))).exports as Kernel;
-    } catch {
-      kernel = null;
-    }
-  }
+  if (kernel === undefined) kernel = loadKernel<Kernel>(LZ4_WASM);
   return enabled ? kernel : null;
 }
 

@@ -12,13 +12,8 @@
  * SIMD fail to compile the module: then every function here says so and callers keep their
  * JavaScript loops.
  */
+import { WASM_PAGE, loadKernel } from "../wasm/instantiate.js";
 import { SHUFFLE_WASM } from "./simd/shuffle-wasm.js";
-
-/** What this module uses of the WebAssembly API (the project's TypeScript libraries do not declare it). */
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object) => { readonly exports: unknown };
-}
 
 interface Kernels {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
@@ -32,22 +27,13 @@ export const SIMD_ELEMENTS = 16;
 /** The largest region: blocks up to this size are handled in one pass, larger ones in slices (in plain memory). */
 const MAX_REGION_BYTES = 8 * 2 ** 20;
 
-const WASM_PAGE = 65536;
-
 let kernels: Kernels | null | undefined;
 let enabled = true;
 /** Bytes in each region; the output region starts here. */
 let region = 0;
 
 function load(): Kernels | null {
-  if (kernels === undefined) {
-    try {
-      const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-      kernels = new wasm.Instance(new wasm.Module(Buffer.from(SHUFFLE_WASM, "base64"))).exports as Kernels;
-    } catch {
-      kernels = null;
-    }
-  }
+  if (kernels === undefined) kernels = loadKernel<Kernels>(SHUFFLE_WASM);
   return enabled ? kernels : null;
 }
 
