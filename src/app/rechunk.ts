@@ -452,22 +452,26 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
       finalizeWriter = staged ? () => attachWriter(request.destination) : null;
     }
     if (finalizeWriter !== null && !journal.finalized) {
-      execution = await executeRechunk({
-        source: request.source,
-        output: request.destination,
-        stateDir,
-        arrays: decided.map(({ description, decision }) => ({ path: decision.path, plan: decision.plan, elementType: elementTypeName(description) }) satisfies ArrayJob),
-        threads,
-        maxMemBytes,
-        journal,
-        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-        durable: request.durable ?? false,
-        ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
-      });
-      if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
       const writer = await finalizeWriter();
-      await writer.finalize();
-      await writer.close();
+      writer.assembleWhileWriting?.();
+      try {
+        execution = await executeRechunk({
+          source: request.source,
+          output: request.destination,
+          stateDir,
+          arrays: decided.map(({ description, decision }) => ({ path: decision.path, plan: decision.plan, elementType: elementTypeName(description) }) satisfies ArrayJob),
+          threads,
+          maxMemBytes,
+          journal,
+          ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+          durable: request.durable ?? false,
+          ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
+        });
+        if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
+        await writer.finalize();
+      } finally {
+        await writer.close();
+      }
       if (request.killAt === "after-finalize") process.kill(process.pid, "SIGKILL");
       const finalJournal = await Journal.openForAppend(stateDir, "main");
       finalJournal.append({ type: "finalized" });

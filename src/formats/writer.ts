@@ -67,6 +67,11 @@ export interface DatasetWriter {
    * Idempotent: writing the same unit twice leaves the same bytes.
    */
   writeUnit(arrayPath: string, unitCoords: readonly number[], block: Block): Promise<void>;
+  /**
+   * Optional: start on the final file now, while other writers (worker threads) still write units,
+   * so that finalize() has less left to do. Never required for correctness.
+   */
+  assembleWhileWriting?(): void;
   /** Writes the final metadata, last. */
   finalize(): Promise<void>;
   close(): Promise<void>;

@@ -9,7 +9,7 @@
  * payload (u32 little-endian each) — then the payload, so a truncated or damaged file is caught
  * before any of it reaches the output.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 import type { NumericArray } from "../dataset.js";
@@ -105,10 +105,12 @@ export function readStagedChunk(file: string): Uint8Array {
 }
 
 /**
- * Every staged chunk of an array in C order of its grid. Read synchronously: finalize does nothing
- * else meanwhile, and 1000 small async reads through libuv's pool took most of a second.
+ * Every staged chunk of an array in C order of its grid. Read synchronously: 1000 small async
+ * reads through libuv's pool took most of a second. With `waitWhile`, a chunk not staged yet is
+ * waited for (looked for every 20 ms) as long as it returns true: for assembling the file while
+ * worker threads still write (Hdf5Writer.assembleWhileWriting).
  */
-export async function* stagedChunksInOrder(location: string, arrayPath: string, grid: readonly number[]): AsyncGenerator<Uint8Array> {
+export async function* stagedChunksInOrder(location: string, arrayPath: string, grid: readonly number[], waitWhile?: () => boolean): AsyncGenerator<Uint8Array> {
   const count = grid.reduce((a, b) => a * b, 1);
   const fileOf = (index: number): string => {
     const coords = new Array<number>(grid.length);
@@ -118,5 +120,10 @@ export async function* stagedChunksInOrder(location: string, arrayPath: string, 
     }
     return stagedChunkPath(location, arrayPath, coords);
   };
-  for (let index = 0; index < count; index++) yield readStagedChunk(fileOf(index));
+  for (let index = 0; index < count; index++) {
+    const file = fileOf(index);
+    // Unref'd: a wait left behind by a failed run never keeps the process alive.
+    while (waitWhile?.() && !existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 20).unref());
+    yield readStagedChunk(file);
+  }
 }

@@ -1,0 +1,87 @@
+/**
+ * Hdf5Writer.assembleWhileWriting: the file is written while units still arrive (its metadata at
+ * once, each staged chunk as soon as it is there), finalize() finishes it; and every way it can go
+ * wrong — the output changed meanwhile, a damaged staged chunk, no finalize at all — ends as the
+ * writer without it would (a correct file, the same error), never with a half-written DST.
+ */
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { isChunkwiseError } from "../../../src/errors.js";
+import { openDataset } from "../../../src/formats/open.js";
+import { stagedChunkPath } from "../../../src/formats/write/hdf5-staged-chunks.js";
+import { createWriter, partialHdf5Path } from "../../../src/formats/write/open-writer.js";
+import { dtype, sampleValues, spec, tempDir, units } from "./helpers.js";
+
+const deflate = [{ name: "deflate", id: 1, configuration: { cd_values: [1] }, supported: true }];
+const ARRAY = spec({ path: "/v", shape: [12, 10], chunks: [4, 5], dtype: dtype("float32", "little"), sourceCodecs: deflate });
+const VALUES = sampleValues("float32", 120);
+
+async function readBack(file: string, arrayPath: string): Promise<number[]> {
+  const dataset = await openDataset(file);
+  try {
+    const [rows, cols] = (await dataset.describe(arrayPath)).shape;
+    return [...((await dataset.readRegion(arrayPath, [0, 0], [rows!, cols!])).values as Float32Array)];
+  } finally {
+    await dataset.close();
+  }
+}
+
+/** A new HDF5 output of ARRAY, assembling from the start. */
+async function assembling() {
+  const dst = `${tempDir("h5-assembly")}/out.h5`;
+  const writer = await createWriter(dst, "hdf5");
+  await writer.createArray(ARRAY);
+  writer.assembleWhileWriting!();
+  return { dst, writer };
+}
+
+describe("HDF5 output assembled while units are written", () => {
+  it("writes the file as units arrive, finalize() finishes it, and it reads back exactly", async () => {
+    const { dst, writer } = await assembling();
+    const all = [...units(ARRAY.shape, ARRAY.chunks, VALUES)];
+    await writer.writeUnit(ARRAY.path, ...all[0]!);
+    // The metadata and the first chunk go into the partial file before any other unit exists.
+    let sizeAfterFirst = 0;
+    for (let wait = 0; wait < 100 && sizeAfterFirst === 0; wait++) {
+      await sleep(20);
+      if (existsSync(partialHdf5Path(dst))) sizeAfterFirst = statSync(partialHdf5Path(dst)).size;
+    }
+    expect(sizeAfterFirst).toBeGreaterThan(0);
+    for (const unit of all.slice(1).reverse()) await writer.writeUnit(ARRAY.path, ...unit);
+    await writer.finalize();
+    await writer.close();
+    expect(existsSync(partialHdf5Path(dst))).toBe(false);
+    expect(await readBack(dst, "/v")).toEqual([...VALUES]);
+  });
+
+  it("starts the file over when the output changes under it", async () => {
+    const { dst, writer } = await assembling();
+    const second = { ...ARRAY, path: "/w" };
+    await writer.createArray(second);
+    for (const array of [ARRAY, second]) for (const unit of units(array.shape, array.chunks, VALUES)) await writer.writeUnit(array.path, ...unit);
+    await writer.finalize();
+    await writer.close();
+    expect(await readBack(dst, "/v")).toEqual([...VALUES]);
+    expect(await readBack(dst, "/w")).toEqual([...VALUES]);
+  });
+
+  it("reports a damaged staged chunk as finalize() without it does, and leaves no DST", async () => {
+    const { dst, writer } = await assembling();
+    for (const unit of units(ARRAY.shape, ARRAY.chunks, VALUES)) await writer.writeUnit(ARRAY.path, ...unit);
+    writeFileSync(stagedChunkPath(dst, "/v", [1, 1]), "not a chunk");
+    const error = await writer.finalize().then(() => null, (err: unknown) => err);
+    expect(isChunkwiseError(error) && error.message).toMatch(/staged HDF5 chunk is not a chunk file chunkwise wrote/);
+    await writer.close();
+    expect(existsSync(dst)).toBe(false);
+    expect(existsSync(partialHdf5Path(dst))).toBe(false);
+  });
+
+  it("stops waiting for units when closed without finalize (a failed run)", async () => {
+    const { dst, writer } = await assembling();
+    await writer.writeUnit(ARRAY.path, ...[...units(ARRAY.shape, ARRAY.chunks, VALUES)][0]!);
+    await writer.close();
+    expect(existsSync(dst)).toBe(false);
+    expect(existsSync(partialHdf5Path(dst))).toBe(false);
+  });
+});
