@@ -48,7 +48,7 @@ export function readExactly(handle: ChunkFile, file: string, offset: number, len
  * Chunk files kept open between partial reads, up to `capacity`, the least recently used closed
  * first. A rechunk task reads a part of every chunk of a band (259 files a task in the 1 GiB
  * benchmark) and the next task on the thread reads another part of the same files: each is then
- * opened once, not once a task (1 GiB uncompressed: 2.41 → 2.28 s). Only for sources, which
+ * opened once, not once a task (1 GiB uncompressed: 2.48 → 2.35 s). Only for sources, which
  * chunkwise never writes: a file replaced while open would still be read as it was.
  */
 export class OpenChunkFiles {

@@ -10,6 +10,7 @@
  * before any of it reaches the output.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 import type { NumericArray } from "../dataset.js";
@@ -123,7 +124,7 @@ export async function* stagedChunksInOrder(location: string, arrayPath: string, 
   for (let index = 0; index < count; index++) {
     const file = fileOf(index);
     // Unref'd: a wait left behind by a failed run never keeps the process alive.
-    while (waitWhile?.() && !existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 20).unref());
+    while (waitWhile?.() && !existsSync(file)) await sleep(20, undefined, { ref: false });
     yield readStagedChunk(file);
   }
 }

@@ -105,10 +105,6 @@ export class Hdf5Writer implements DatasetWriter {
   }
 
   /**
-   * Write the file from the staged metadata and chunks, rename it to DST, then drop the staged
-   * description and chunks. Call it once every unit is written and no other writer is running.
-   */
-  /**
    * Start writing the file now, in this thread, while worker threads still write units: the
    * metadata, then every staged chunk as soon as it is there, in the order finalize() appends
    * them; finalize() then waits for the last ones and writes the chunk index. The finalize of a
@@ -118,12 +114,17 @@ export class Hdf5Writer implements DatasetWriter {
    */
   assembleWhileWriting(): void {
     if (this.assembly !== null || [...this.arrays.values()].some((array) => array.spec.shape.length === 0)) return;
-    const assembly: Assembly = { writing: true, stale: false, done: Promise.resolve([]) };
-    assembly.done = this.writeFile(() => assembly.writing);
-    assembly.done.catch(() => undefined); // looked at by finalize(); a failure there only means starting over
-    this.assembly = assembly;
+    const state = { writing: true, stale: false };
+    const done = this.writeFile(() => state.writing);
+    done.catch(() => undefined); // looked at by finalize(); a failure there only means starting over
+    this.assembly = Object.assign(state, { done });
   }
 
+  /**
+   * Write the file from the staged metadata and chunks (or finish the one assembleWhileWriting()
+   * started), rename it to DST, then drop the staged description and chunks. Call it once every
+   * unit is written and no other writer is running.
+   */
   async finalize(): Promise<void> {
     const assembled = await this.finishAssembly();
     this.finalizeWarnings.push(...(assembled ?? (await this.writeFile())));
