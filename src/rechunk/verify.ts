@@ -7,7 +7,7 @@ import { ChunkwiseError } from "../errors.js";
 import { ceilDiv, product } from "../model/layout.js";
 import { Scheduler } from "../scheduler/index.js";
 import type { TaskSpec } from "../scheduler/types.js";
-import { RECHUNK_WORKER } from "./executor.js";
+import { RECHUNK_WORKER } from "./prestart.js";
 import { type Checksum, addChecksum, emptyChecksum } from "./checksum.js";
 import { cellsIn, ravel, unravel } from "./plan.js";
 import type { ChecksumEntries, ChecksumOutputPayload, ChecksumSourcePayload, VerifyPayload, VerifyResult } from "./worker.js";
@@ -196,7 +196,7 @@ export async function verifyOutput(request: VerifyRequest): Promise<VerifySummar
   const started = performance.now();
   const planned = planChecks(request);
   if (planned.tasks.length > 0) {
-    const scheduler = new Scheduler({ threads: request.threads, maxInFlight: request.threads });
+    const scheduler = new Scheduler({ threads: request.threads, maxInFlight: request.threads, preload: [RECHUNK_WORKER] });
     try {
       const run = await scheduler.run(planned.tasks, { memory: { limitBytes: request.maxMemBytes, pauseFraction: 1, targetFraction: 1 } });
       try {

@@ -35,7 +35,8 @@
  * spans; run.memory: timeline of managed, in-flight, spilled bytes and process RSS;
  * run.spill: spilled / read-back bytes, spill seconds, pauses.
  */
-export { Scheduler, BUILTIN_WORKER, compiledModuleUrl } from "./scheduler.js";
+export { Scheduler } from "./scheduler.js";
+export { BUILTIN_WORKER, compiledModuleUrl, prestartPool } from "./pool.js";
 export type { SchedulerOptions, RunOptions, RunProgress, RunResult } from "./scheduler.js";
 export { treeReduce, indexGraph } from "./graph.js";
 export { defineWorkerOp } from "./worker-runtime.js";

@@ -1,34 +1,19 @@
-import { existsSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import { Piscina } from "piscina";
+import type { Piscina } from "piscina";
 import { ChunkwiseError } from "../errors.js";
 import { type GraphIndex, indexGraph } from "./graph.js";
 import { MemoryManager } from "./memory.js";
+import { adoptOrStartPool } from "./pool.js";
 import type { MemoryPolicy, MemorySample, PhaseSpan, SpillSpan, SpillStats, TaskRecord, TaskSpec, TaskValue, WireReply, WireTask } from "./types.js";
-
-/**
- * The file: URL of a compiled module next to `fromUrl` (an `import.meta.url`). Worker threads
- * load JavaScript only: when the caller itself runs from TypeScript sources (vitest), the
- * compiled twin under dist/ is used, so `npm run build` must have run.
- */
-export function compiledModuleUrl(fromUrl: string, relativeJs: string): string {
-  const url = new URL(relativeJs, fromUrl);
-  if (fromUrl.endsWith(".ts")) {
-    const at = url.pathname.lastIndexOf("/src/");
-    if (at >= 0) url.pathname = `${url.pathname.slice(0, at)}/dist/${url.pathname.slice(at + 5)}`;
-  }
-  return url.href;
-}
-
-export const BUILTIN_WORKER = compiledModuleUrl(import.meta.url, "./worker.js");
 
 export interface SchedulerOptions {
   /** Worker threads (default: the usable cores). */
   readonly threads?: number;
   /** Tasks handed to the pool at once (default: 2 × threads, so a worker never waits for the next task). */
   readonly maxInFlight?: number;
+  /** Modules each thread imports as it starts (task modules), so the first tasks do not wait for them. */
+  readonly preload?: readonly string[];
   /** Destroy the pool and fail the running graph on SIGINT/SIGTERM (default true). */
   readonly handleSignals?: boolean;
 }
@@ -90,10 +75,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions = {}) {
     this.threads = Math.max(1, Math.floor(options.threads ?? os.availableParallelism()));
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 2 * this.threads);
-    if (!existsSync(fileURLToPath(BUILTIN_WORKER))) {
-      throw new Error(`worker module ${fileURLToPath(BUILTIN_WORKER)} is missing: build first (npm run build)`);
-    }
-    this.pool = new Piscina({ filename: BUILTIN_WORKER, minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000 });
+    this.pool = adoptOrStartPool(this.threads, options.preload ?? []);
     if (options.handleSignals ?? true) {
       let count = 0;
       this.signalHandler = (signal) => {

@@ -10,12 +10,17 @@
  * `delayMs` adds a fixed wait to the read phase of reduce/map: a stand-in for storage latency,
  * used by tests to check that the probe's fit recovers a known fixed cost.
  */
+import { workerData } from "node:worker_threads";
 import type { Block } from "../formats/dataset.js";
 import { ChunkwiseError } from "../errors.js";
 import { blockValue, numericValue, valueArray } from "./blocks.js";
 import { type MapKernel, type Partial, type ReduceKernel, EMPTY_PARTIAL, applyMap, mergePartials, summarize } from "./kernels.js";
 import type { TaskValue } from "./types.js";
+import type { WorkerStartData } from "./pool.js";
 import { type WorkerContext, defineWorkerOp } from "./worker-runtime.js";
+
+// Task modules named at the pool's start load now, while the thread boots (piscina awaits this module).
+await Promise.all(((workerData as WorkerStartData | null)?.preload ?? []).map((url) => import(url)));
 
 /** A region [start, stop) of one array of a dataset, read inside the worker. */
 export interface RegionSource {
