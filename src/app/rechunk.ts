@@ -51,6 +51,8 @@ export interface RechunkRequest {
   readonly verify: VerifyMode;
   /** fsync every file written and every journal line, so a resume survives the machine stopping too (see durability.ts). */
   readonly durable?: boolean;
+  /** Write output chunk files with O_DIRECT, past the page cache, where the file system takes it (default true; see direct-io.ts). */
+  readonly directIo?: boolean;
   /** Do only this share of the job (`--partition I/N`, Zarr output): no finalize, no verification. */
   readonly partition?: Partition | null;
   /** With `partition`: only this stage (1 or 2) of the share; default every stage whose input is complete. */
@@ -465,6 +467,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
           journal,
           ...(request.onProgress ? { onProgress: request.onProgress } : {}),
           durable: request.durable ?? false,
+          directIo: request.directIo ?? true,
           ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
         });
         if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
@@ -641,6 +644,7 @@ async function runPartition(request: RechunkRequest, partition: Partition, prepa
         selected: shareSelector(arrays, shares, partition, new Set([stage])),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
         durable: request.durable ?? false,
+        directIo: request.directIo ?? true,
         ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
       }),
     );

@@ -7,13 +7,12 @@
  */
 import { ChunkwiseError } from "../errors.js";
 import { product } from "../model/layout.js";
-import { Scheduler, compiledModuleUrl } from "../scheduler/index.js";
+import { Scheduler } from "../scheduler/index.js";
 import type { TaskSpec } from "../scheduler/types.js";
 import { type JournalState, isTaskDone } from "./journal.js";
 import { type RechunkPlan, type StagePlan, stageTasks } from "./plan.js";
+import { RECHUNK_WORKER } from "./prestart.js";
 import type { BlockSource, BlockTarget, CopyBlockPayload } from "./worker.js";
-
-export const RECHUNK_WORKER = compiledModuleUrl(import.meta.url, "./worker.js");
 
 export interface ArrayJob {
   /** The array's path, the same in source and output. */
@@ -41,6 +40,8 @@ export interface ExecuteRequest {
   readonly onProgress?: (progress: ExecutionProgress) => void;
   /** fsync every file and journal line (see durability.ts). Default false. */
   readonly durable?: boolean;
+  /** Write output chunk files with O_DIRECT where the file system takes it (see direct-io.ts). Default false. */
+  readonly directIo?: boolean;
   /** Test hook: every worker thread kills the process after writing this many units. */
   readonly killAfterUnits?: number;
   /** Run only the tasks this accepts (a partition's share); the others are neither run nor counted. Default: all. */
@@ -92,7 +93,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
   let tasksSkipped = 0;
   const report = (): void => request.onProgress?.({ doneBytes, totalBytes, resumedBytes });
   const maxStages = Math.max(0, ...request.arrays.map((job) => job.plan.stages.length));
-  const scheduler = new Scheduler({ threads: request.threads, maxInFlight: request.threads });
+  const scheduler = new Scheduler({ threads: request.threads, maxInFlight: request.threads, preload: [RECHUNK_WORKER] });
   // Every thread's arena is sized for the largest block of the job at once: memory touched for
   // the first time costs a page fault per 4 KiB, so it is touched once, not again per stage.
   const arenaBytes = Math.max(0, ...request.arrays.flatMap((job) => job.plan.stages.map((stage) => product(stage.taskBlock) * job.plan.itemSize)));
@@ -149,6 +150,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
               unitBytes: product(stage.writeChunks) * itemSize,
               journal: { stateDir: request.stateDir, array: job.path, stage: stageIndex, task: task.index },
               durable: request.durable ?? false,
+              directIo: request.directIo ?? false,
               ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
             },
           });

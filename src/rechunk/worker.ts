@@ -27,6 +27,7 @@ import { Journal } from "./journal.js";
 import { type Pieces, readDatasetPieces, readScratchPieces } from "./pieces.js";
 import { type Region, cellsIn, ravel } from "./plan.js";
 import { type ElementCtor, ScratchGroupWriter } from "./scratch.js";
+import { setDirectWrites, settleDirectWrites } from "../formats/write/direct-io.js";
 import { setDurableWrites } from "../formats/write/durability.js";
 
 export type BlockSource =
@@ -65,6 +66,8 @@ export interface CopyBlockPayload {
   readonly journal: { readonly stateDir: string; readonly array: string; readonly stage: number; readonly task: number } | null;
   /** fsync every file and journal line (--durable, see durability.ts). */
   readonly durable: boolean;
+  /** Write output chunk files with O_DIRECT where the file system takes it (see direct-io.ts); default false. */
+  readonly directIo?: boolean;
   /** Test hook: SIGKILL this process after this many units were written by this thread. */
   readonly killAfterUnits?: number;
 }
@@ -191,6 +194,7 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
   arena.reset();
   arena.reserve(Math.max(payload.arenaBytes ?? 0, regionBytes(payload.region, payload.itemSize)) + (payload.unitBytes ?? 0));
   setDurableWrites(payload.durable);
+  setDirectWrites((payload.directIo ?? false) && payload.target.kind === "output");
   const pieces = await ctx.phase("read", () => readPieces(payload.source, payload, ctx));
   const { target, region, shape, units } = payload;
   const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
@@ -214,9 +218,12 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
         unitsWrittenByThread++;
         if (payload.killAfterUnits !== undefined && unitsWrittenByThread >= payload.killAfterUnits) process.kill(process.pid, "SIGKILL");
       }
+      // Output files written with O_DIRECT may still be on their way: the journal line must not name them before.
+      await settleDirectWrites();
       group?.commit();
     } catch (err) {
       group?.abort();
+      await settleDirectWrites().catch(() => undefined);
       throw err;
     }
     if (payload.journal !== null) {

@@ -105,6 +105,24 @@ print("ok")
     expect(durable.count).toBeGreaterThan(2 * durable.files);
   });
 
+  it("writes chunk files of 128 KiB or more with O_DIRECT, and through the page cache with --no-direct-io; same data", async () => {
+    const opens = (direct: boolean): { direct: number; chunks: number } => {
+      const dst = path.join(tmp, `direct-${direct}.zarr`);
+      const trace = path.join(tmp, `direct-${direct}.strace`);
+      const args = ["rechunk", climateV2, dst, "--chunks", "time=-1,lat=40,lon=-1", "--codec", "none", "--threads", "2", "--verify", "full", ...(direct ? [] : ["--no-direct-io"])];
+      const run = spawnSync("strace", ["-f", "-qq", "-e", "trace=openat", "-o", trace, process.execPath, path.join("bin", "run.js"), ...args], { encoding: "utf8" });
+      expect(run.status, run.stderr).toBe(0);
+      const lines = spawnSync("grep", [`${dst}/tas/[0-9]`, trace], { encoding: "utf8" }).stdout.trim().split("\n").filter((line) => /O_WRONLY|O_RDWR/.test(line));
+      return { direct: lines.filter((line) => line.includes("O_DIRECT")).length, chunks: lines.length };
+    };
+    const direct = opens(true);
+    expect(direct.chunks).toBe(2);
+    expect(direct.direct).toBe(2);
+    expect(opens(false)).toEqual({ direct: 0, chunks: 2 });
+    await expectSameData(climateV2, path.join(tmp, "direct-true.zarr"));
+    await expectSameData(climateV2, path.join(tmp, "direct-false.zarr"));
+  });
+
   it("Zarr v2 → v3 (sharded) → v3", async () => {
     const v3 = path.join(tmp, "v2v3.zarr");
     const r1 = await runCli(["rechunk", climateV2, v3, "--format", "zarr3", "--chunks", "time=-1,lat=16,lon=16", "--shards", "time=-1,lat=32,lon=32", "--verify", "full"]);

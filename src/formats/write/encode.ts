@@ -9,6 +9,7 @@ import { ChunkwiseError } from "../../errors.js";
 import type { ArrayDescription, Block, DataType, NumericArray } from "../dataset.js";
 import { swapBytesInPlace, typedArrayClasses } from "../typed-arrays.js";
 import { compress, type Compressor } from "./compressor.js";
+import { alignedStaging, directWrites } from "./direct-io.js";
 
 export interface ChunkEncoding {
   readonly dtype: DataType;
@@ -139,11 +140,14 @@ let extracted: NumericArray | null = null;
  * chunks). Only in worker threads, which encode one unit at a time, compress in place and write
  * the bytes (an uncompressed chunk's are this array) synchronously before the next unit (the
  * main thread's zlib works on its input in the thread pool, after the call returns).
+ * With direct writes on, it is the free slot of the thread's aligned staging ring, so an
+ * uncompressed chunk is written from where it was cut, without a copy.
  */
 function extractionBuffer(like: NumericArray, length: number): NumericArray {
-  if (extracted === null || extracted.constructor !== like.constructor || extracted.length < length) {
-    extracted = new (like.constructor as NumericArrayConstructor)(length);
-  }
+  const Values = like.constructor as NumericArrayConstructor;
+  const staging = directWrites() ? alignedStaging(length * Values.BYTES_PER_ELEMENT) : null;
+  if (staging !== null) return new (Values as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => NumericArray)(staging.buffer, staging.byteOffset, length);
+  if (extracted === null || extracted.constructor !== like.constructor || extracted.length < length) extracted = new Values(length);
   return extracted;
 }
 

@@ -9,6 +9,7 @@ import { closeSync, openSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
+import { writeFileDirect } from "./direct-io.js";
 import { durableWrites, syncDirectoryIfDurable, syncIfDurable } from "./durability.js";
 
 /** Names a node may not have: they would collide with the metadata files or with chunkwise's staging area. */
@@ -117,7 +118,8 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string |
 
 /**
  * Write a chunk (or shard) file of an output being rechunked: in place, or with `--durable`
- * atomically (writeFileAtomic). In place is safe there because the output's metadata is written
+ * atomically (writeFileAtomic). With direct writes on in this thread (see direct-io.ts), a large
+ * file may still be being written when this returns: settleDirectWrites() waits for it. In place is safe there because the output's metadata is written
  * last, so no reader takes a torn file for data, and `--resume` redoes every task whose journal
  * line is missing, rewriting any file a killed writer left torn. It saves a rename and a temporary
  * name per file: creating a file is the costliest system call of a rechunk (~0.15 ms a rename
@@ -127,8 +129,9 @@ export async function writeChunkFile(file: string, bytes: Uint8Array | readonly 
   if (durableWrites()) return writeFileAtomic(file, bytes);
   await ensureDir(path.dirname(file));
   try {
-    if (bytes instanceof Uint8Array) writeFileSync(file, bytes);
-    else await writePieces(file, bytes);
+    if (bytes instanceof Uint8Array) {
+      if (!(await writeFileDirect(file, bytes))) writeFileSync(file, bytes);
+    } else await writePieces(file, bytes);
   } catch (err) {
     await rm(file, { force: true }).catch(() => undefined);
     throw fromSystemError(err, file);
