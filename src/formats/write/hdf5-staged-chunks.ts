@@ -123,8 +123,9 @@ export async function* stagedChunksInOrder(location: string, arrayPath: string, 
   };
   for (let index = 0; index < count; index++) {
     const file = fileOf(index);
-    // Unref'd: a wait left behind by a failed run never keeps the process alive.
-    while (waitWhile?.() && !existsSync(file)) await sleep(20, undefined, { ref: false });
+    // Ref'd: when finalize() has stopped the waiting it awaits this loop, and may have nothing else
+    // keeping the process alive (idle worker threads do not); close() stops it after a failed run.
+    while (waitWhile?.() && !existsSync(file)) await sleep(20);
     yield readStagedChunk(file);
   }
 }

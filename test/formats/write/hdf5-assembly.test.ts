@@ -4,13 +4,18 @@
  * wrong — the output changed meanwhile, a damaged staged chunk, no finalize at all — ends as the
  * writer without it would (a correct file, the same error), never with a half-written DST.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { isChunkwiseError } from "../../../src/errors.js";
 import { openDataset } from "../../../src/formats/open.js";
 import { stagedChunkPath } from "../../../src/formats/write/hdf5-staged-chunks.js";
 import { createWriter, partialHdf5Path } from "../../../src/formats/write/open-writer.js";
+import { repoRoot } from "../../helpers/cli.js";
+import { ensureBuilt } from "../../scheduler/build.js";
 import { dtype, sampleValues, spec, tempDir, units } from "./helpers.js";
 
 const deflate = [{ name: "deflate", id: 1, configuration: { cd_values: [1] }, supported: true }];
@@ -83,5 +88,32 @@ describe("HDF5 output assembled while units are written", () => {
     await writer.close();
     expect(existsSync(dst)).toBe(false);
     expect(existsSync(partialHdf5Path(dst))).toBe(false);
+  });
+
+  it("finishes when finalize() is all that is left to wait for (nothing else keeps the process alive)", () => {
+    // A process of its own: the unit that completes the array comes last, while the assembly is
+    // polling for it, and then finalize() alone must keep the process running until it is done.
+    ensureBuilt();
+    const dst = `${tempDir("h5-assembly-alone")}/out.h5`;
+    const all = [...units(ARRAY.shape, ARRAY.chunks, VALUES)].map(([coords, block]) => ({ coords, shape: block.shape, values: [...(block.values as Float32Array)] }));
+    const openWriter = pathToFileURL(path.join(repoRoot, "dist/formats/write/open-writer.js")).href;
+    const script = `
+      import { setTimeout as sleep } from "node:timers/promises";
+      const { createWriter } = await import(${JSON.stringify(openWriter)});
+      const [dst, array, units] = [process.argv[1], JSON.parse(process.argv[2]), JSON.parse(process.argv[3])];
+      const writer = await createWriter(dst, "hdf5");
+      await writer.createArray(array);
+      writer.assembleWhileWriting();
+      for (const unit of units.reverse()) {
+        await sleep(30);
+        await writer.writeUnit(array.path, unit.coords, { shape: unit.shape, values: Float32Array.from(unit.values) });
+      }
+      await writer.finalize();
+      await writer.close();
+      console.log("finalized");
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script, dst, JSON.stringify(ARRAY), JSON.stringify(all)], { encoding: "utf8" });
+    expect({ status: run.status, stdout: run.stdout.trim(), stderr: run.stderr }).toEqual({ status: 0, stdout: "finalized", stderr: "" });
+    expect(existsSync(dst)).toBe(true);
   });
 });
