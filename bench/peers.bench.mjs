@@ -176,8 +176,10 @@ export async function run({ root, cache, args }) {
     const [cmd, cmdArgs] = r.cmd(out);
     process.stdout.write(`  ${r.name} … `);
     const src = { lz4: zsrc, "lz4-narrow": zsrc, raw: rawsrc, deflate: ncsrc }[r.input];
+    // An HDF5 output's state directory sits beside it (a failed run leaves it behind).
+    const clear = () => ["", ".chunkwise"].forEach((suffix) => rmSync(out + suffix, { recursive: true, force: true }));
     const t = repeated(repeat, () => {
-      rmSync(out, { recursive: true, force: true });
+      clear();
       spawnSync("sync");
       warm(src);
       return timed(cmd, cmdArgs);
@@ -190,7 +192,7 @@ export async function run({ root, cache, args }) {
     }
     console.log(`${t.seconds.toFixed(2)} s${(t.runs ?? 1) > 1 ? ` (median of ${t.runs})` : ""}, ${t.rssMiB.toFixed(0)} MiB, ${verdict}`);
     rows.push({ ...r, ...t, verdict });
-    if (!r.out.startsWith("cw")) rmSync(out, { recursive: true, force: true });
+    if (!r.out.startsWith("cw")) clear();
   }
   const byInput = (input) => rows.find((r) => r.input === (input === "lz4-narrow" ? "lz4" : input) && r.name.startsWith("chunkwise"));
   console.log(`\n  float32 (${nt}, ${LAT}, ${LON}), ${logicalMiB.toFixed(0)} MiB logical, (1, ${LAT}, ${LON}) → (${nt}, ${target}, ${target}); chunkwise --max-mem ${maxMem}${repeat > 1 ? `; median of ${repeat} runs` : ""}`);

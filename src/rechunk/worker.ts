@@ -194,7 +194,6 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
   arena.reset();
   arena.reserve(Math.max(payload.arenaBytes ?? 0, regionBytes(payload.region, payload.itemSize)) + (payload.unitBytes ?? 0));
   setDurableWrites(payload.durable);
-  setDirectWrites((payload.directIo ?? false) && payload.target.kind === "output");
   const pieces = await ctx.phase("read", () => readPieces(payload.source, payload, ctx));
   const { target, region, shape, units } = payload;
   const blockShape = region.stop.map((s, axis) => s - region.start[axis]!);
@@ -205,6 +204,8 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
   let count = 0;
   await ctx.phase("write", async () => {
     const writer = target.kind === "output" ? await writerFor(target.location) : null;
+    // Zarr chunk files only: HDF5 chunks are staged for the main thread to read back.
+    setDirectWrites((payload.directIo ?? false) && writer !== null && writer.format !== "hdf5");
     const group = target.kind === "scratch" ? ScratchGroupWriter.open(target.directory, region) : null;
     try {
       for (const unit of cellsIn(region, units, shape)) {
