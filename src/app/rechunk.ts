@@ -27,6 +27,7 @@ import { type ArrayJob, type ExecutionProgress, type ExecutionSummary, executeRe
 import { Journal, type JournalState, isTaskDone } from "../rechunk/journal.js";
 import { type Partition, jobShares, missingWork, partitionLabel, shareSelector, stageOneDependencies } from "../rechunk/partition.js";
 import { acquireInit, releaseInit, waitForJob, writePartitionRecord } from "../rechunk/partition-state.js";
+import { directWritesPay } from "../formats/write/direct-io.js";
 import { setDurableWrites } from "../formats/write/durability.js";
 import { chooseOutputFormat, stateDirectory } from "../rechunk/output.js";
 import { type RechunkPlan, planRechunk, planWarnings } from "../rechunk/plan.js";
@@ -51,7 +52,7 @@ export interface RechunkRequest {
   readonly verify: VerifyMode;
   /** fsync every file written and every journal line, so a resume survives the machine stopping too (see durability.ts). */
   readonly durable?: boolean;
-  /** Write output chunk files with O_DIRECT, past the page cache, where the file system takes it (default true; see direct-io.ts). */
+  /** Write output chunk files with O_DIRECT, past the page cache, where the file system takes it (default: when the output would not fit in half the memory; see direct-io.ts). */
   readonly directIo?: boolean;
   /** Do only this share of the job (`--partition I/N`, Zarr output): no finalize, no verification. */
   readonly partition?: Partition | null;
@@ -400,7 +401,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
     }
   }
   if (request.partition && !request.dryRun) {
-    const run = await runPartition(request, request.partition, { decided, groups, format, codec, stateDir, maxMemBytes, threads });
+    const run = await runPartition(request, request.partition, { decided, groups, format, codec, stateDir, maxMemBytes, threads, machine });
     return partitionReport(request, { ...run, warnings: [...skippedWarnings, ...run.warnings] }, { sourceFormat: dataset.format, format, threads, codec, machine });
   }
 
@@ -443,7 +444,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
         await checkOverwritable(request.destination);
         if (format === "hdf5") await rm(stateDir, { recursive: true, force: true });
       }
-      const writer = await createOutput(request, { decided, groups, format, codec, stateDir, maxMemBytes, threads }, request.overwrite, undefined);
+      const writer = await createOutput(request, { decided, groups, format, codec, stateDir, maxMemBytes, threads, machine }, request.overwrite, undefined);
       warnings.push(...writer.warnings);
       journal = await Journal.readState(stateDir);
       await writer.close();
@@ -467,7 +468,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
           journal,
           ...(request.onProgress ? { onProgress: request.onProgress } : {}),
           durable: request.durable ?? false,
-          directIo: request.directIo ?? true,
+          directIo: request.directIo ?? outputOutgrowsMemory(decided, machine),
           ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
         });
         if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
@@ -492,6 +493,10 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
         });
   await rm(stateDir, { recursive: true, force: true });
   return { ...base, execution, verification, warnings, peakRssBytes: process.resourceUsage().maxRSS * 1024, partition: null };
+}
+
+function outputOutgrowsMemory(decided: readonly Decided[], machine: MachineFacts): boolean {
+  return directWritesPay(decided.reduce((sum, d) => sum + d.decision.plan.logicalBytes, 0), machine.memory.limitBytes);
 }
 
 function arraySpec(d: Decided, codec: CodecChoice | null): ArraySpec {
@@ -529,6 +534,7 @@ interface Prepared {
   readonly stateDir: string;
   readonly maxMemBytes: number;
   readonly threads: number;
+  readonly machine: MachineFacts;
 }
 
 /** Stage the output's metadata, then write job.json (atomically): from here on the job can be resumed or joined. */
@@ -644,7 +650,7 @@ async function runPartition(request: RechunkRequest, partition: Partition, prepa
         selected: shareSelector(arrays, shares, partition, new Set([stage])),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
         durable: request.durable ?? false,
-        directIo: request.directIo ?? true,
+        directIo: request.directIo ?? outputOutgrowsMemory(decided, prepared.machine),
         ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
       }),
     );

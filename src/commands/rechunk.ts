@@ -41,9 +41,9 @@ export default class Rechunk extends ChunkwiseCommand {
     partition: Flags.string({ description: "Do only share I of N (0 ≤ I < N) of the job, for a batch engine running N processes on a shared file system (Zarr output); then --finalize." }),
     stage: Flags.string({ description: "With --partition: only this stage of the share (two-stage plans run --stage 1 everywhere first).", options: ["1", "2"] }),
     "direct-io": Flags.boolean({
-      description: "Write output chunk files with O_DIRECT, past the page cache (Zarr output; files of 128 KiB or more), where the file system takes it. --no-direct-io writes through the page cache.",
+      description:
+        "Write Zarr chunk files of 128 KiB or more with O_DIRECT, past the page cache, where the file system takes it; --no-direct-io writes through the page cache. Default: direct when the output is larger than half the memory (the page cache could not keep it).",
       allowNo: true,
-      default: true,
     }),
     durable: Flags.boolean({ description: "fsync every file and journal line as it is written, so --resume works after the machine stops (power loss), not only after the process dies; slower." }),
     finalize: Flags.boolean({ description: "Check every partition finished, write the final metadata and verify (same as chunkwise finalize DST)." }),

@@ -23,7 +23,7 @@ vi.mock("node:fs", async (importOriginal) => {
   };
 });
 
-const { DIRECT_MIN_BYTES, alignedStaging, directWrites, setDirectWrites, settleDirectWrites, writeFileDirect } = await import("../../../src/formats/write/direct-io.js");
+const { DIRECT_MIN_BYTES, alignedStaging, directWrites, directWritesPay, setDirectWrites, settleDirectWrites, writeFileDirect } = await import("../../../src/formats/write/direct-io.js");
 
 let dir: string;
 
@@ -132,5 +132,15 @@ describe("writeFileDirect", () => {
     await expect(settleDirectWrites()).rejects.toMatchObject({ tag: "IOError", path: file });
     expect(existsSync(file)).toBe(false);
     await expect(settleDirectWrites()).resolves.toBeUndefined();
+  });
+});
+
+describe("directWritesPay", () => {
+  it("is true only for an output larger than half the memory", () => {
+    const GiB = 2 ** 30;
+    expect(directWritesPay(1 * GiB, 24 * GiB)).toBe(false);
+    expect(directWritesPay(12 * GiB, 24 * GiB)).toBe(false);
+    expect(directWritesPay(12 * GiB + 1, 24 * GiB)).toBe(true);
+    expect(directWritesPay(10_000 * GiB, 64 * GiB)).toBe(true);
   });
 });
