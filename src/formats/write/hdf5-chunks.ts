@@ -38,7 +38,7 @@ export interface DirectChunks {
    * client values, a pipeline message this replaces, same size, by shuffle + deflate.
    */
   readonly shuffle: boolean;
-  /** Every chunk of the grid in C order: its stored (filtered) bytes. */
+  /** Every chunk of the grid in C order: its stored (filtered) bytes, each used before the next is asked for. */
   readonly stored: AsyncIterable<Uint8Array>;
 }
 
@@ -141,9 +141,12 @@ function shufflePipeline(file: string, messages: readonly LocatedMessage[], data
   return [pipeline.address, bytes];
 }
 
-/** Buffered appends at the end of the file; `end` is where the next byte goes. */
+/**
+ * Buffered appends at the end of the file, copied into one reused buffer (so a caller may reuse
+ * its bytes at once); `end` is where the next byte goes.
+ */
 class Appender {
-  private pending: Buffer[] = [];
+  private readonly buffer = Buffer.allocUnsafe(WRITE_BUFFER);
   private pendingBytes = 0;
   private written: number;
 
@@ -159,18 +162,21 @@ class Appender {
   }
 
   async append(bytes: Uint8Array): Promise<void> {
-    this.pending.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (this.pendingBytes + bytes.byteLength > this.buffer.length) await this.flush();
+    if (bytes.byteLength >= this.buffer.length) {
+      await writeAt(this.handle, this.written, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      this.written += bytes.byteLength;
+      return;
+    }
+    this.buffer.set(bytes, this.pendingBytes);
     this.pendingBytes += bytes.byteLength;
-    if (this.pendingBytes >= WRITE_BUFFER) await this.flush();
   }
 
   async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const pieces = this.pending;
-    this.pending = [];
     const bytes = this.pendingBytes;
     this.pendingBytes = 0;
-    await writeAt(this.handle, this.written, pieces);
+    await writeAt(this.handle, this.written, this.buffer.subarray(0, bytes));
     this.written += bytes;
   }
 }

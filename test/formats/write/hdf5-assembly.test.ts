@@ -116,4 +116,35 @@ describe("HDF5 output assembled while units are written", () => {
     expect({ status: run.status, stdout: run.stdout.trim(), stderr: run.stderr }).toEqual({ status: 0, stdout: "finalized", stderr: "" });
     expect(existsSync(dst)).toBe(true);
   });
+
+  it("appends chunks larger than its write buffer among smaller ones (assembled or not), and reads back exactly", async () => {
+    // Random bit patterns do not deflate: stored chunks of ~12 and ~4 MiB around the 8 MiB write buffer.
+    const big = spec({ path: "/big", shape: [7, 1024, 1024], chunks: [3, 1024, 1024], dtype: dtype("float32", "little"), sourceCodecs: deflate });
+    const values = new Float32Array(7 * 1024 * 1024);
+    const bits = new Uint32Array(values.buffer);
+    let state = 42;
+    for (let i = 0; i < bits.length; i++) {
+      // xorshift32; bit 30 cleared keeps the exponent below 0xff: no NaN, whose payload a copy may change.
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      bits[i] = (state >>> 0) & 0xbfffffff;
+    }
+    for (const assemble of [false, true]) {
+      const dst = `${tempDir("h5-big")}/out.h5`;
+      const writer = await createWriter(dst, "hdf5");
+      await writer.createArray(big);
+      if (assemble) writer.assembleWhileWriting!();
+      for (const unit of units(big.shape, big.chunks, values)) await writer.writeUnit(big.path, ...unit);
+      await writer.finalize();
+      await writer.close();
+      const dataset = await openDataset(dst);
+      try {
+        const back = (await dataset.readRegion("/big", [0, 0, 0], [7, 1024, 1024])).values as Float32Array;
+        expect(Buffer.from(back.buffer, back.byteOffset, back.byteLength).equals(Buffer.from(values.buffer))).toBe(true);
+      } finally {
+        await dataset.close();
+      }
+    }
+  });
 });
