@@ -12,8 +12,8 @@
  * O_DIRECT asks for the memory address, file offset and length to be multiples of the device's
  * logical block size (512 or 4096 bytes): the bytes are written from a 4 KiB-aligned buffer (a
  * WebAssembly memory, page-aligned), padded to a multiple of 4 KiB, and the file is then cut to
- * its length. A file system that refuses O_DIRECT (tmpfs, some FUSE and network mounts say
- * EINVAL) is written through the page cache from then on, by the caller.
+ * its length. A file system that refuses O_DIRECT (tmpfs before Linux 6.6, some FUSE and network
+ * mounts say EINVAL) is written through the page cache from then on, by the caller.
  *
  * A direct write waits for the device, so the thread does not: each file is written from one of
  * a few staging slots by libuv's I/O threads while the thread fills the next slot, and
@@ -111,15 +111,14 @@ export async function writeFileDirect(file: string, bytes: Uint8Array): Promise<
   throwFailure();
   if (!directWrites() || bytes.length < DIRECT_MIN_BYTES) return false;
   const padded = roundUp(bytes.length);
-  if (ring !== null && ring.slotBytes < padded) {
-    await settleDirectWrites();
-    ring = null;
-  }
-  if (ring === null) ring = newRing(padded);
-  if (ring === null) return false;
-  const slot = ring.next;
-  const source = new Uint8Array(ring.buffer, slot * ring.slotBytes, padded);
-  if (bytes.buffer !== ring.buffer || bytes.byteOffset !== source.byteOffset) source.set(bytes);
+  // A ring too small for this file grows once the writes in flight from it are done.
+  if (ring !== null && ring.slotBytes < padded) await settleDirectWrites();
+  const free = alignedStaging(padded);
+  if (free === null) return false;
+  const current = ring!;
+  const slot = current.next;
+  const source = new Uint8Array(free.buffer, free.byteOffset, padded);
+  if (bytes.buffer !== free.buffer || bytes.byteOffset !== free.byteOffset) source.set(bytes);
   let fd: number;
   try {
     fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DIRECT, 0o666);
@@ -140,7 +139,6 @@ export async function writeFileDirect(file: string, bytes: Uint8Array): Promise<
       throw fromSystemError(err, file);
     },
   );
-  const current = ring;
   current.writing[slot] = writing.catch((err: unknown) => {
     failure ??= err;
   }).finally(() => {

@@ -9,10 +9,11 @@
  * payload (u32 little-endian each) — then the payload, so a truncated or damaged file is caught
  * before any of it reaches the output.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { existsSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
+import { ChunkFile } from "../chunk-file.js";
 import type { NumericArray } from "../dataset.js";
 import { crc32 } from "node:zlib";
 import { shuffle } from "../codecs/shuffle.js";
@@ -117,26 +118,20 @@ class ReusedBuffer {
   private buffer = Buffer.alloc(0);
 
   readFile(file: string): Buffer {
-    const fd = openSync(file, "r");
+    const handle = new ChunkFile(openSync(file, "r"));
     try {
-      const size = fstatSync(fd).size;
-      if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(Math.max(size, Math.ceil(this.buffer.length * 1.5)));
-      let done = 0;
-      while (done < size) {
-        const n = readSync(fd, this.buffer, done, size - done, done);
-        if (n === 0) break;
-        done += n;
-      }
-      return this.buffer.subarray(0, done);
+      if (this.buffer.length < handle.size) this.buffer = Buffer.allocUnsafe(Math.max(handle.size, Math.ceil(this.buffer.length * 1.5)));
+      const read = handle.readAt(0, handle.size, this.buffer);
+      return this.buffer.subarray(0, read.length);
     } finally {
-      closeSync(fd);
+      handle.close();
     }
   }
 }
 
 /**
- * Every staged chunk of an array in C order of its grid, each valid until the next is asked for. Read synchronously: 1000 small async
- * reads through libuv's pool took most of a second. With `waitWhile`, a chunk not staged yet is
+ * Every staged chunk of an array in C order of its grid, each valid until the next is asked for.
+ * Read synchronously: 1000 small async reads through libuv's pool took most of a second. With `waitWhile`, a chunk not staged yet is
  * waited for (looked for every 20 ms) as long as it returns true: for assembling the file while
  * worker threads still write (Hdf5Writer.assembleWhileWriting).
  */

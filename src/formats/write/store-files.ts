@@ -119,8 +119,8 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string |
 /**
  * Write a chunk (or shard) file of an output being rechunked: in place, or with `--durable`
  * atomically (writeFileAtomic). With direct writes on in this thread (see direct-io.ts), a large
- * file may still be being written when this returns: settleDirectWrites() waits for it. In place is safe there because the output's metadata is written
- * last, so no reader takes a torn file for data, and `--resume` redoes every task whose journal
+ * file may still be being written when this returns: settleDirectWrites() waits for it. In place
+ * is safe there because the output's metadata is written last, so no reader takes a torn file for data, and `--resume` redoes every task whose journal
  * line is missing, rewriting any file a killed writer left torn. It saves a rename and a temporary
  * name per file: creating a file is the costliest system call of a rechunk (~0.15 ms a rename
  * and ~0.5 ms a create here, 10 368 of each for a (259, 10, 10) target of 1 GiB).
