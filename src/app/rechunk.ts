@@ -28,6 +28,7 @@ import { Journal, type JournalState, isTaskDone } from "../rechunk/journal.js";
 import { type Partition, jobShares, missingWork, partitionLabel, shareSelector, stageOneDependencies } from "../rechunk/partition.js";
 import { acquireInit, releaseInit, waitForJob, writePartitionRecord } from "../rechunk/partition-state.js";
 import { directWritesPay } from "../formats/write/direct-io.js";
+import { writeBehindAvailable } from "../formats/write/write-behind.js";
 import { setDurableWrites } from "../formats/write/durability.js";
 import { chooseOutputFormat, stateDirectory } from "../rechunk/output.js";
 import { type RechunkPlan, planRechunk, planWarnings } from "../rechunk/plan.js";
@@ -54,6 +55,8 @@ export interface RechunkRequest {
   readonly durable?: boolean;
   /** Write output chunk files with O_DIRECT, past the page cache, where the file system takes it (default: when the output would not fit in half the memory; see direct-io.ts). */
   readonly directIo?: boolean;
+  /** Start writing output chunk files back to the disk as they are written (default: where the native helpers are built; see write-behind.ts). */
+  readonly writeBehind?: boolean;
   /** Do only this share of the job (`--partition I/N`, Zarr output): no finalize, no verification. */
   readonly partition?: Partition | null;
   /** With `partition`: only this stage (1 or 2) of the share; default every stage whose input is complete. */
@@ -469,6 +472,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
           ...(request.onProgress ? { onProgress: request.onProgress } : {}),
           durable: request.durable ?? false,
           directIo: request.directIo ?? outputOutgrowsMemory(decided, machine),
+          writeBehind: request.writeBehind ?? writeBehindAvailable(),
           ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
         });
         if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
@@ -651,6 +655,7 @@ async function runPartition(request: RechunkRequest, partition: Partition, prepa
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
         durable: request.durable ?? false,
         directIo: request.directIo ?? outputOutgrowsMemory(decided, prepared.machine),
+        writeBehind: request.writeBehind ?? writeBehindAvailable(),
         ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
       }),
     );

@@ -45,6 +45,11 @@ export default class Rechunk extends ChunkwiseCommand {
         "Write Zarr chunk files of 128 KiB or more with O_DIRECT, past the page cache, where the file system takes it; --no-direct-io writes through the page cache. Default: direct when the output is larger than half the memory (the page cache could not keep it).",
       allowNo: true,
     }),
+    "write-behind": Flags.boolean({
+      description:
+        "Hand each Zarr chunk file written through the page cache to the disk at once and flush the disk every 64 MiB, so the output is on disk when the rechunk ends instead of dirty in memory; --no-write-behind leaves it to the kernel. Default: on where chunkwise's native helpers are built (Linux).",
+      allowNo: true,
+    }),
     durable: Flags.boolean({ description: "fsync every file and journal line as it is written, so --resume works after the machine stops (power loss), not only after the process dies; slower." }),
     finalize: Flags.boolean({ description: "Check every partition finished, write the final metadata and verify (same as chunkwise finalize DST)." }),
   };
@@ -83,6 +88,7 @@ export default class Rechunk extends ChunkwiseCommand {
       verify: flags.verify as VerifyMode,
       durable: flags.durable,
       directIo: flags["direct-io"],
+      writeBehind: flags["write-behind"],
       partition,
       stage: flags.stage === undefined ? null : (Number(flags.stage) as 1 | 2),
       ...(reporter ? { onProgress: (p) => reporter.update(p) } : {}),

@@ -42,6 +42,8 @@ export interface ExecuteRequest {
   readonly durable?: boolean;
   /** Write output chunk files with O_DIRECT where the file system takes it (see direct-io.ts). Default false. */
   readonly directIo?: boolean;
+  /** Start writing output chunk files back to the disk as they are written (see write-behind.ts). Default false. */
+  readonly writeBehind?: boolean;
   /** Test hook: every worker thread kills the process after writing this many units. */
   readonly killAfterUnits?: number;
   /** Run only the tasks this accepts (a partition's share); the others are neither run nor counted. Default: all. */
@@ -151,6 +153,7 @@ export async function executeRechunk(request: ExecuteRequest): Promise<Execution
               journal: { stateDir: request.stateDir, array: job.path, stage: stageIndex, task: task.index },
               durable: request.durable ?? false,
               directIo: request.directIo ?? false,
+              writeBehind: request.writeBehind ?? false,
               ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
             },
           });

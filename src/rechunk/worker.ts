@@ -29,6 +29,7 @@ import { type Region, cellsIn, ravel } from "./plan.js";
 import { type ElementCtor, ScratchGroupWriter } from "./scratch.js";
 import { setDirectWrites, settleDirectWrites } from "../formats/write/direct-io.js";
 import { setDurableWrites } from "../formats/write/durability.js";
+import { setWriteBehind } from "../formats/write/write-behind.js";
 
 export type BlockSource =
   | {
@@ -68,6 +69,8 @@ export interface CopyBlockPayload {
   readonly durable: boolean;
   /** Write output chunk files with O_DIRECT where the file system takes it (see direct-io.ts); default false. */
   readonly directIo?: boolean;
+  /** Start writing output chunk files back to the disk as they are written (see write-behind.ts); default false. */
+  readonly writeBehind?: boolean;
   /** Test hook: SIGKILL this process after this many units were written by this thread. */
   readonly killAfterUnits?: number;
 }
@@ -206,6 +209,7 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
     const writer = target.kind === "output" ? await writerFor(target.location) : null;
     // Zarr chunk files only: HDF5 chunks are staged for the main thread to read back.
     setDirectWrites((payload.directIo ?? false) && writer !== null && writer.format !== "hdf5");
+    setWriteBehind((payload.writeBehind ?? false) && writer !== null && writer.format !== "hdf5");
     const group = target.kind === "scratch" ? ScratchGroupWriter.open(target.directory, region) : null;
     try {
       for (const unit of cellsIn(region, units, shape)) {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, existsSync, openSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -128,6 +128,31 @@ print("ok")
     expect(opens("--no-direct-io")).toEqual({ direct: 0, chunks: 2 });
     expect(opens("")).toEqual({ direct: 0, chunks: 2 });
     for (const flag of ["--direct-io", "--no-direct-io", ""]) await expectSameData(climateV2, path.join(tmp, `direct${flag}.zarr`));
+  });
+
+  it.runIf(process.platform === "linux")("hands each chunk file to write-behind (sync_file_range) by default, none with --no-write-behind or without the native helpers; same data", async () => {
+    const writeBacks = (flag: string, env: NodeJS.ProcessEnv = {}): { started: number; chunks: number } => {
+      const name = `behind${flag}${env.CHUNKWISE_NATIVE ?? ""}`;
+      const dst = path.join(tmp, `${name}.zarr`);
+      const trace = path.join(tmp, `${name}.strace`);
+      const args = ["rechunk", climateV2, dst, "--chunks", "time=-1,lat=40,lon=-1", "--codec", "none", "--threads", "2", "--verify", "full", ...(flag === "" ? [] : [flag])];
+      const run = spawnSync("strace", ["-f", "-qq", "-e", "trace=sync_file_range", "-o", trace, process.execPath, path.join("bin", "run.js"), ...args], {
+        encoding: "utf8",
+        env: { ...process.env, ...env },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const started = readFileSync(trace, "utf8").split("\n").filter((line) => line.includes("sync_file_range(") && line.includes("= 0")).length;
+      // Chunk files of every array (the coordinates are rewritten too), not metadata.
+      const chunks = spawnSync("find", [dst, "-type", "f", "-name", "[0-9]*", "-not", "-path", "*/.chunkwise/*"], { encoding: "utf8" }).stdout.trim().split("\n").length;
+      return { started, chunks };
+    };
+    const byDefault = writeBacks("");
+    // Each file once; a file still queued when the process exits is left to the kernel.
+    expect(byDefault.started).toBeGreaterThan(0);
+    expect(byDefault.started).toBeLessThanOrEqual(byDefault.chunks);
+    expect(writeBacks("--no-write-behind").started).toBe(0);
+    expect(writeBacks("", { CHUNKWISE_NATIVE: "0" }).started).toBe(0);
+    for (const name of ["behind", "behind--no-write-behind", "behind0"]) await expectSameData(climateV2, path.join(tmp, `${name}.zarr`));
   });
 
   it("Zarr v2 → v3 (sharded) → v3", async () => {

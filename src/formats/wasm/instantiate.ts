@@ -3,6 +3,7 @@
  * users): each is optional, so an engine that cannot compile one (no WebAssembly, or no SIMD)
  * gets null and its caller keeps its JavaScript path.
  */
+import { nativeHelpers } from "../../system/native.js";
 
 /** What chunkwise uses of the WebAssembly API (the project's TypeScript libraries do not declare it). */
 interface WasmApi {
@@ -41,11 +42,18 @@ export function loadKernel<T>(base64: string): T | null {
   return module === null ? null : instantiateKernel<T>(module);
 }
 
-/** A new WebAssembly memory of `pages` 64 KiB pages, or null when it cannot be had. */
+/**
+ * A new WebAssembly memory of `pages` 64 KiB pages, or null when it cannot be had. Huge pages
+ * are advised for it where the native helpers are built: these memories are a worker's arena and
+ * staging buffers, touched once and reused for the whole job (see adviseHugePages).
+ */
 export function newMemory(pages: number): { readonly buffer: ArrayBuffer } | null {
+  let memory: { readonly buffer: ArrayBuffer };
   try {
-    return new (api().Memory)({ initial: pages });
+    memory = new (api().Memory)({ initial: pages });
   } catch {
     return null;
   }
+  nativeHelpers()?.adviseHugePages(memory.buffer);
+  return memory;
 }

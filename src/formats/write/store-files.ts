@@ -11,6 +11,7 @@ import path from "node:path";
 import { ChunkwiseError, fromSystemError } from "../../errors.js";
 import { writeFileDirect } from "./direct-io.js";
 import { durableWrites, syncDirectoryIfDurable, syncIfDurable } from "./durability.js";
+import { writeBehind } from "./write-behind.js";
 
 /** Names a node may not have: they would collide with the metadata files or with chunkwise's staging area. */
 const RESERVED = new Set([".zarray", ".zgroup", ".zattrs", ".zmetadata", "zarr.json", ".chunkwise"]);
@@ -119,8 +120,9 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string |
 /**
  * Write a chunk (or shard) file of an output being rechunked: in place, or with `--durable`
  * atomically (writeFileAtomic). With direct writes on in this thread (see direct-io.ts), a large
- * file may still be being written when this returns: settleDirectWrites() waits for it. In place
- * is safe there because the output's metadata is written last, so no reader takes a torn file for data, and `--resume` redoes every task whose journal
+ * file may still be being written when this returns: settleDirectWrites() waits for it; a file
+ * written through the page cache is handed to write-behind (see write-behind.ts). In place is
+ * safe because the output's metadata is written last, so no reader takes a torn file for data, and `--resume` redoes every task whose journal
  * line is missing, rewriting any file a killed writer left torn. It saves a rename and a temporary
  * name per file: creating a file is the costliest system call of a rechunk (~0.15 ms a rename
  * and ~0.5 ms a create here, 10 368 of each for a (259, 10, 10) target of 1 GiB).
@@ -130,8 +132,10 @@ export async function writeChunkFile(file: string, bytes: Uint8Array | readonly 
   await ensureDir(path.dirname(file));
   try {
     if (bytes instanceof Uint8Array) {
-      if (!(await writeFileDirect(file, bytes))) writeFileSync(file, bytes);
+      if (await writeFileDirect(file, bytes)) return;
+      writeFileSync(file, bytes);
     } else await writePieces(file, bytes);
+    writeBehind(file);
   } catch (err) {
     await rm(file, { force: true }).catch(() => undefined);
     throw fromSystemError(err, file);
