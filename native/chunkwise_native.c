@@ -5,11 +5,13 @@
  *   not yet touched. Where transparent huge pages are "madvise" (the default of many
  *   distributions), a worker's block arena is otherwise faulted in 4 KiB at a time, and on a
  *   virtual machine each fault can cost 10-20 us.
- * - writeBehind(path, flushEveryBytes): start writing a just-written file back to the disk
- *   (sync_file_range SYNC_FILE_RANGE_WRITE, which does not wait for the data nor flush the
- *   device's cache), on libuv's thread pool so the calling thread never blocks; and flush the
- *   device (fdatasync) once per flushEveryBytes handed over, process-wide. A rechunk's output then
- *   reaches the disk while the rechunk runs, instead of sitting dirty in the page cache.
+ * - writeBehind(paths, flushEveryBytes): write just-written files back to the disk and drop their
+ *   pages from the page cache (sync_file_range, which does not flush the device's cache, then
+ *   posix_fadvise DONTNEED), on libuv's thread pool so the calling thread never blocks; and flush
+ *   the device (fdatasync) once per flushEveryBytes handed over, process-wide. A rechunk's output
+ *   then reaches the disk while the rechunk runs, instead of sitting dirty in the page cache, and
+ *   the pages it used are freed at once for the next files: recently freed pages are the cheap
+ *   ones to take on a virtual machine whose host reclaims what the guest leaves free.
  * - writeBehindStats(): counters of the above, process-wide.
  *
  * Elsewhere than Linux these do nothing and say so (0, false).
@@ -62,73 +64,117 @@ static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
 typedef struct {
   napi_async_work work;
   uint64_t flush_every;
-  char path[];
+  size_t count;
+  char** paths;
 } write_behind_t;
+
+static void free_job(write_behind_t* job) {
+  for (size_t i = 0; i < job->count; i++) free(job->paths[i]);
+  free(job->paths);
+  free(job);
+}
 
 static void write_behind_execute(napi_env env, void* data) {
   write_behind_t* job = data;
 #ifdef __linux__
-  int fd = open(job->path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    atomic_fetch_add(&failures, 1);
+  int* fds = malloc(job->count * sizeof(int));
+  if (fds == NULL) {
+    atomic_fetch_add(&failures, job->count);
     return;
   }
-  struct stat info;
-  if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0 || fstat(fd, &info) != 0) {
-    atomic_fetch_add(&failures, 1);
-    close(fd);
-    return;
+  // Start every file's write-back first, so the block layer sees them together, then wait.
+  for (size_t i = 0; i < job->count; i++) {
+    fds[i] = open(job->paths[i], O_RDONLY | O_CLOEXEC);
+    if (fds[i] >= 0) sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+    else atomic_fetch_add(&failures, 1);
   }
-  atomic_fetch_add(&files_started, 1);
-  uint64_t total = atomic_fetch_add(&bytes_started, (uint64_t)info.st_size) + (uint64_t)info.st_size;
-  if (job->flush_every > 0 && total - atomic_load(&flushed_at) >= job->flush_every && !atomic_flag_test_and_set(&flushing)) {
+  uint64_t bytes = 0;
+  int last = -1;
+  for (size_t i = 0; i < job->count; i++) {
+    if (fds[i] < 0) continue;
+    struct stat info;
+    if (sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0 || fstat(fds[i], &info) != 0) {
+      atomic_fetch_add(&failures, 1);
+      close(fds[i]);
+      fds[i] = -1;
+      continue;
+    }
+    bytes += (uint64_t)info.st_size;
+    last = (int)i;
+  }
+  uint64_t total = atomic_fetch_add(&bytes_started, bytes) + bytes;
+  if (last >= 0 && job->flush_every > 0 && total - atomic_load(&flushed_at) >= job->flush_every && !atomic_flag_test_and_set(&flushing)) {
     atomic_store(&flushed_at, total);
-    if (fdatasync(fd) == 0) atomic_fetch_add(&flushes, 1);
+    if (fdatasync(fds[last]) == 0) atomic_fetch_add(&flushes, 1);
     else atomic_fetch_add(&failures, 1);
     atomic_flag_clear(&flushing);
   }
-  close(fd);
+  for (size_t i = 0; i < job->count; i++) {
+    if (fds[i] < 0) continue;
+    posix_fadvise(fds[i], 0, 0, POSIX_FADV_DONTNEED);
+    close(fds[i]);
+    atomic_fetch_add(&files_started, 1);
+  }
+  free(fds);
 #endif
 }
 
 static void write_behind_complete(napi_env env, napi_status status, void* data) {
   write_behind_t* job = data;
   napi_delete_async_work(env, job->work);
-  free(job);
+  free_job(job);
 }
 
 static napi_value write_behind(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  size_t length = 0;
+  bool is_array = false;
+  uint32_t count = 0;
   double flush_every = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throw_type(env, "writeBehind(path, flushEveryBytes)");
-  if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &length) != napi_ok) return throw_type(env, "writeBehind: path must be a string");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throw_type(env, "writeBehind(paths, flushEveryBytes)");
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) return throw_type(env, "writeBehind: paths must be an array of strings");
   if (napi_get_value_double(env, argv[1], &flush_every) != napi_ok || !(flush_every >= 0)) return throw_type(env, "writeBehind: flushEveryBytes must be a number >= 0");
+  napi_get_array_length(env, argv[0], &count);
+  write_behind_t* job = calloc(1, sizeof(write_behind_t));
+  if (job == NULL || (count > 0 && (job->paths = calloc(count, sizeof(char*))) == NULL)) {
+    free(job);
+    return throw_type(env, "writeBehind: out of memory");
+  }
+  job->flush_every = (uint64_t)flush_every;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    size_t length = 0;
+    napi_get_element(env, argv[0], i, &element);
+    if (napi_get_value_string_utf8(env, element, NULL, 0, &length) != napi_ok) {
+      free_job(job);
+      return throw_type(env, "writeBehind: paths must be an array of strings");
+    }
+    job->paths[i] = malloc(length + 1);
+    job->count = i + 1;
+    if (job->paths[i] == NULL) {
+      free_job(job);
+      return throw_type(env, "writeBehind: out of memory");
+    }
+    napi_get_value_string_utf8(env, element, job->paths[i], length + 1, &length);
+  }
   napi_value result;
 #ifdef __linux__
-  write_behind_t* job = malloc(sizeof(write_behind_t) + length + 1);
-  if (job == NULL) {
-    napi_get_boolean(env, false, &result);
-    return result;
-  }
-  napi_get_value_string_utf8(env, argv[0], job->path, length + 1, &length);
-  job->flush_every = (uint64_t)flush_every;
   napi_value name;
   napi_create_string_utf8(env, "chunkwise.writeBehind", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, write_behind_execute, write_behind_complete, job, &job->work) != napi_ok) {
-    free(job);
-    napi_get_boolean(env, false, &result);
+  if (count == 0 || napi_create_async_work(env, NULL, name, write_behind_execute, write_behind_complete, job, &job->work) != napi_ok) {
+    free_job(job);
+    napi_get_boolean(env, count == 0, &result);
     return result;
   }
   if (napi_queue_async_work(env, job->work) != napi_ok) {
     napi_delete_async_work(env, job->work);
-    free(job);
+    free_job(job);
     napi_get_boolean(env, false, &result);
     return result;
   }
   napi_get_boolean(env, true, &result);
 #else
+  free_job(job);
   napi_get_boolean(env, false, &result);
 #endif
   return result;

@@ -29,7 +29,7 @@ import { type Region, cellsIn, ravel } from "./plan.js";
 import { type ElementCtor, ScratchGroupWriter } from "./scratch.js";
 import { setDirectWrites, settleDirectWrites } from "../formats/write/direct-io.js";
 import { setDurableWrites } from "../formats/write/durability.js";
-import { setWriteBehind } from "../formats/write/write-behind.js";
+import { handOverWrittenFiles, setWriteBehind } from "../formats/write/write-behind.js";
 
 export type BlockSource =
   | {
@@ -225,6 +225,7 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
       }
       // Output files written with O_DIRECT may still be on their way: the journal line must not name them before.
       await settleDirectWrites();
+      handOverWrittenFiles();
       group?.commit();
     } catch (err) {
       group?.abort();

@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 
 export interface WriteBehindStats {
-  /** Files whose write-back was started. */
+  /** Files written back and dropped from the page cache. */
   readonly files: number;
   /** Their bytes. */
   readonly bytes: number;
@@ -22,11 +22,12 @@ export interface NativeHelpers {
   /** madvise(MADV_HUGEPAGE) over the 2 MiB-aligned interior of an untouched buffer; bytes advised (0 when none). */
   adviseHugePages(buffer: ArrayBuffer): number;
   /**
-   * Start writing `file` back to the disk without waiting (sync_file_range, on libuv's thread
-   * pool), and flush the device once per `flushEveryBytes` handed over in this process (0: never).
-   * False when it could not be queued.
+   * Write `files` back to the disk and drop them from the page cache (sync_file_range, then
+   * posix_fadvise DONTNEED) in one job on libuv's thread pool, without blocking the caller, and
+   * flush the device once per `flushEveryBytes` handed over in this process (0: never). False
+   * when it could not be queued.
    */
-  writeBehind(file: string, flushEveryBytes: number): boolean;
+  writeBehind(files: readonly string[], flushEveryBytes: number): boolean;
   writeBehindStats(): WriteBehindStats;
 }
 

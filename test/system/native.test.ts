@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { newMemory } from "../../src/formats/wasm/instantiate.js";
-import { setWriteBehind, writeBehind, writeBehindAvailable } from "../../src/formats/write/write-behind.js";
+import { handOverWrittenFiles, setWriteBehind, writeBehind, writeBehindAvailable } from "../../src/formats/write/write-behind.js";
 import { type NativeHelpers, type WriteBehindStats, nativeHelpers } from "../../src/system/native.js";
 
 const MiB = 2 ** 20;
@@ -59,46 +59,66 @@ describe.runIf(process.platform === "linux")("native helpers", () => {
     expect(anonHugeKiB() - before).toBeGreaterThanOrEqual(16 * 1024);
   });
 
-  it("write-behind starts a file's write-back off the calling thread, flushes once per flushEveryBytes, and leaves the bytes as they were", async () => {
+  it("write-behind writes a file back and drops it from the page cache off the calling thread, flushes once per flushEveryBytes, and leaves the bytes as they were", async () => {
     const file = path.join(tmp, "chunk");
     const data = new Uint8Array(3 * MiB).map((_, i) => (i * 7) & 0xff);
     writeFileSync(file, data);
     const before = helpers().writeBehindStats();
-    expect(helpers().writeBehind(file, MiB)).toBe(true);
+    expect(helpers().writeBehind([file], MiB)).toBe(true);
     const after = await statsAfter(before, (now) => now.files > before.files);
     expect(after.files - before.files).toBe(1);
     expect(after.bytes - before.bytes).toBe(3 * MiB);
     expect(after.flushes - before.flushes).toBe(1);
     expect(after.failures).toBe(before.failures);
+    // Written back and out of the page cache (fincore: resident bytes), then read back intact.
+    const resident = spawnSync("fincore", ["--bytes", "--noheadings", "--output", "RES", file], { encoding: "utf8" });
+    expect(resident.stdout.trim(), resident.stderr).toBe("0");
     expect(readFileSync(file).equals(Buffer.from(data))).toBe(true);
     // Under flushEveryBytes since the last flush: no flush.
-    expect(helpers().writeBehind(file, 8 * MiB)).toBe(true);
+    expect(helpers().writeBehind([file], 8 * MiB)).toBe(true);
     const later = await statsAfter(after, (now) => now.files > after.files);
     expect(later.flushes).toBe(after.flushes);
   });
 
-  it("write-behind of a file that is gone counts a failure and throws nothing", async () => {
+  it("write-behind of a file that is gone counts a failure, throws nothing and still writes back the rest of its batch", async () => {
     const before = helpers().writeBehindStats();
-    expect(helpers().writeBehind(path.join(tmp, "missing"), 0)).toBe(true);
+    const present = path.join(tmp, "present");
+    writeFileSync(present, new Uint8Array(1000));
+    expect(helpers().writeBehind([path.join(tmp, "missing"), present], 0)).toBe(true);
     const after = await statsAfter(before, (now) => now.failures > before.failures);
     expect(after.failures - before.failures).toBe(1);
-    expect(after.files).toBe(before.files);
-    expect(() => helpers().writeBehind(42 as unknown as string, 0)).toThrow(TypeError);
-    expect(() => helpers().writeBehind(path.join(tmp, "x"), -1)).toThrow(TypeError);
+    // The rest of the batch is still written back.
+    const rest = await statsAfter(after, (now) => now.files > before.files);
+    expect(rest.files - before.files).toBe(1);
+    expect(rest.bytes - before.bytes).toBe(1000);
+    expect(helpers().writeBehind([], 0)).toBe(true);
+    expect(() => helpers().writeBehind(path.join(tmp, "x") as unknown as string[], 0)).toThrow(TypeError);
+    expect(() => helpers().writeBehind([42] as unknown as string[], 0)).toThrow(TypeError);
+    expect(() => helpers().writeBehind([path.join(tmp, "x")], -1)).toThrow(TypeError);
   });
 
-  it("writeBehind() hands files over only while it is on in the thread", async () => {
-    const file = path.join(tmp, "switch");
-    writeFileSync(file, new Uint8Array(4096));
+  it("writeBehind() notes files only while it is on in the thread, and hands them over in batches and at handOverWrittenFiles()", async () => {
+    const files = Array.from({ length: 3 }, (_, i) => path.join(tmp, `switch${i}`));
+    for (const file of files) writeFileSync(file, new Uint8Array(4096));
     const before = helpers().writeBehindStats();
     setWriteBehind(false);
-    writeBehind(file);
+    writeBehind(files[0]!, 4096);
     setWriteBehind(true);
-    writeBehind(file);
-    setWriteBehind(false);
-    const after = await statsAfter(before, (now) => now.files > before.files);
+    writeBehind(files[1]!, 4096);
+    writeBehind(files[2]!, 4096);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(helpers().writeBehindStats().files - before.files).toBe(1);
-    expect(after.bytes - before.bytes).toBe(4096);
+    // Small files wait for their batch to fill, or for the end of the task.
+    expect(helpers().writeBehindStats().files).toBe(before.files);
+    handOverWrittenFiles();
+    const after = await statsAfter(before, (now) => now.files >= before.files + 2);
+    expect(after.files - before.files).toBe(2);
+    expect(after.bytes - before.bytes).toBe(8192);
+    // A batch is handed over as soon as it holds 8 MiB.
+    const big = path.join(tmp, "big");
+    writeFileSync(big, new Uint8Array(8 * MiB));
+    writeBehind(big, 8 * MiB);
+    const full = await statsAfter(after, (now) => now.files > after.files);
+    expect(full.bytes - after.bytes).toBe(8 * MiB);
+    setWriteBehind(false);
   });
 });

@@ -134,16 +134,16 @@ export async function writeChunkFile(file: string, bytes: Uint8Array | readonly 
     if (bytes instanceof Uint8Array) {
       if (await writeFileDirect(file, bytes)) return;
       writeFileSync(file, bytes);
-    } else await writePieces(file, bytes);
-    writeBehind(file);
+      writeBehind(file, bytes.byteLength);
+    } else writeBehind(file, await writePieces(file, bytes));
   } catch (err) {
     await rm(file, { force: true }).catch(() => undefined);
     throw fromSystemError(err, file);
   }
 }
 
-/** Write pieces one after the other into a new file, without concatenating them in memory. */
-async function writePieces(file: string, pieces: readonly Uint8Array[]): Promise<void> {
+/** Write pieces one after the other into a new file, without concatenating them in memory; the bytes written. */
+async function writePieces(file: string, pieces: readonly Uint8Array[]): Promise<number> {
   const handle = await open(file, "w");
   try {
     // writev takes a bounded number of buffers per call (IOV_MAX): write in batches.
@@ -167,6 +167,7 @@ async function writePieces(file: string, pieces: readonly Uint8Array[]): Promise
   } finally {
     await handle.close();
   }
+  return pieces.reduce((sum, piece) => sum + piece.byteLength, 0);
 }
 
 /**
