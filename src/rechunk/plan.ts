@@ -132,8 +132,8 @@ export const CONTIGUOUS_SLAB_BYTES = 4 * 2 ** 20;
 /** Plans predicted within this factor of the fastest count as equally fast (the cheapest in memory wins). */
 const NEAR_FASTEST = 1.1;
 
-/** Run counts within this fraction of each other count as equal (then the cheapest in memory wins). */
-const RUNS_TOLERANCE = 0.02;
+/** Copy costs within this fraction of each other count as equal (then the cheapest in memory wins). */
+const COPY_TOLERANCE = 0.02;
 
 /** A one-stage plan may decode whole source chunks at most this many times over (more: an intermediate is cheaper). */
 const MAX_WHOLE_CHUNK_REDECODE = 2;
@@ -316,10 +316,44 @@ export function copyRunElements(shape: readonly number[], readChunks: readonly n
   return Math.max(1, run);
 }
 
-/** Runs a two-stage plan copies (both stages): each run is a TypedArray.set call, ~70 ns besides its bytes. */
-function copyRuns(shape: readonly number[], stages: readonly StagePlan[]): number {
+/**
+ * Whether a stage's task reads pieces that stack into one block (see stackedBlock in pieces.ts):
+ * each read chunk, cut to the task block, spans the block along every axis but the first, and
+ * is one contiguous stretch of its chunk. Units are then cut with one copy call each.
+ */
+export function piecesStack(shape: readonly number[], readChunks: readonly number[] | null, taskBlock: readonly number[]): boolean {
+  if (readChunks === null || shape.length === 0) return false;
+  let partial = false;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    const chunk = Math.min(shape[axis]!, readChunks[axis]!);
+    const extent = Math.min(chunk, taskBlock[axis]!);
+    if (axis > 0 && extent !== taskBlock[axis]) return false;
+    if (partial && extent !== 1) return false;
+    if (extent !== chunk) partial = true;
+  }
+  return true;
+}
+
+/** Measured cost of the copy kernel (src/formats/strided-copy.ts) at 1 GiB: per contiguous run, and per call (one per unit and piece it meets). */
+const SECONDS_PER_COPY_RUN = 30e-9;
+const SECONDS_PER_COPY_CALL = 1.5e-6;
+
+/**
+ * Seconds a two-stage plan spends cutting units out of what it read (both stages): its runs,
+ * and its copy calls, one per unit when the pieces stack and one per (unit, piece) otherwise.
+ * Cutting (259, 10, 10) units from (7, 20, 720) intermediate chunks, which do not stack, made
+ * 384 000 calls at 1 GiB and took 0.75 s of each thread; the same units from (7, 20, 1440)
+ * chunks, which do, make 10 368.
+ */
+function copySeconds(shape: readonly number[], stages: readonly StagePlan[]): number {
   const elements = product(shape);
-  return stages.reduce((runs, stage) => runs + elements / copyRunElements(shape, stage.readChunks, stage.writeChunks), 0);
+  return stages.reduce((seconds, stage) => {
+    const runs = elements / copyRunElements(shape, stage.readChunks, stage.writeChunks);
+    const piecesPerUnit = piecesStack(shape, stage.readChunks, stage.taskBlock)
+      ? 1
+      : product(shape.map((n, axis) => Math.max(1, Math.ceil(Math.min(n, stage.writeChunks[axis]!) / Math.min(n, stage.readChunks?.[axis] ?? n)))));
+    return seconds + runs * SECONDS_PER_COPY_RUN + stage.writeOps * piecesPerUnit * SECONDS_PER_COPY_CALL;
+  }, 0);
 }
 
 interface AxisCandidate {
@@ -402,7 +436,7 @@ export function planRechunk(request: PlanRequest): RechunkPlan {
     perAxis = Math.floor(perAxis / 2);
   } while (candidates.reduce((c, list) => c * list.length, 1) > MAX_COMBINATIONS && perAxis >= 2);
 
-  const feasible: { stages: StagePlan[]; chunks: number[]; seconds: number; runs: number; memory: number }[] = [];
+  const feasible: { stages: StagePlan[]; chunks: number[]; seconds: number; copy: number; memory: number }[] = [];
   const choice = new Array<number>(ndim).fill(0);
   for (;;) {
     const chunks = choice.map((c, axis) => candidates[axis]![c]!.chunk);
@@ -411,21 +445,21 @@ export function planRechunk(request: PlanRequest): RechunkPlan {
     if (first && second) {
       const seconds = stageSeconds(first, logicalBytes, threads, model) + stageSeconds(second, logicalBytes, threads, model);
       const stages = [first, second];
-      feasible.push({ stages, chunks, seconds, runs: copyRuns(shape, stages), memory: Math.max(first.taskMemoryBytes, second.taskMemoryBytes) });
+      feasible.push({ stages, chunks, seconds, copy: copySeconds(shape, stages), memory: Math.max(first.taskMemoryBytes, second.taskMemoryBytes) });
     }
     let axis = ndim - 1;
     while (axis >= 0 && ++choice[axis]! >= candidates[axis]!.length) choice[axis--] = 0;
     if (axis < 0) break;
   }
-  // Among the intermediates predicted within NEAR_FASTEST of the fastest, the one copying the
-  // fewest contiguous runs, then the one holding the least memory: the cost model does not see
-  // what short runs cost in calls and cache misses. Measured on the 1 GiB peers bench (lz4 Zarr,
-  // (1, 720, 1440) → (259, 32, 32)): intermediate (7, 32, 1440), 8.4 M runs, took 4.2-4.3 s of
-  // tasks where (7, 80, 160), 10 M runs and half the stage-2 block, took 4.6-5.7 s; and 65×64×1440
-  // blocks ran faster than 65×480×480 ones.
+  // Among the intermediates predicted within NEAR_FASTEST of the fastest, the one cheapest to
+  // copy (runs and calls, see copySeconds), then the one holding the least memory: the cost model
+  // does not see what short runs and many calls cost. Measured on the 1 GiB peers bench (lz4
+  // Zarr, (1, 720, 1440) → (259, 32, 32)): intermediate (7, 32, 1440), 8.4 M runs, took 4.2-4.3 s
+  // of tasks where (7, 80, 160), 10 M runs and half the stage-2 block, took 4.6-5.7 s; and
+  // 65×64×1440 blocks ran faster than 65×480×480 ones.
   const fastest = Math.min(...feasible.map((plan) => plan.seconds));
   const better = (a: (typeof feasible)[number], b: (typeof feasible)[number]): boolean =>
-    b.runs < a.runs * (1 - RUNS_TOLERANCE) || (b.runs <= a.runs * (1 + RUNS_TOLERANCE) && (b.memory < a.memory || (b.memory === a.memory && b.seconds < a.seconds)));
+    b.copy < a.copy * (1 - COPY_TOLERANCE) || (b.copy <= a.copy * (1 + COPY_TOLERANCE) && (b.memory < a.memory || (b.memory === a.memory && b.seconds < a.seconds)));
   const best = feasible.length === 0 ? null : feasible.filter((plan) => plan.seconds <= fastest * NEAR_FASTEST).reduce((a, b) => (better(a, b) ? b : a));
   if (partial !== null && (best === null || stageSeconds(partial, logicalBytes, threads, model) <= best.seconds)) return finish([partial], null);
   if (best === null) {

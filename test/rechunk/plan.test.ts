@@ -10,6 +10,7 @@ import {
   copyRunElements,
   gcd,
   lcm,
+  piecesStack,
   planRechunk,
   planWarnings,
   ravel,
@@ -135,6 +136,30 @@ describe("planRechunk: known cases", () => {
     // intermediate, so stage 1 copies 7 runs per task and stage 2 no more than it must.
     expect(plan.intermediateChunks!.slice(1)).toEqual([32, 1440]);
     expect(copyRunElements(request.shape, first!.readChunks, first!.writeChunks)).toBe(32 * 1440);
+  });
+
+  it("map chunks to narrow time series: stage 2 reads intermediate chunks that stack into its block, so each unit is one copy call", () => {
+    const request = { shape: [259, 720, 1440], itemSize: 4, sourceChunks: [1, 720, 1440], targetUnits: [259, 10, 10], maxMemBytes: 256 * 2 ** 20, threads: 2 };
+    const plan = planRechunk(request);
+    expect(plan.stages).toHaveLength(2);
+    const [first, second] = plan.stages;
+    expect(piecesStack(request.shape, first!.readChunks, first!.taskBlock)).toBe(true);
+    // (7, 20, 720) was chosen before calls were counted: 37 pieces, so 37 calls, per unit.
+    expect(piecesStack(request.shape, second!.readChunks, second!.taskBlock)).toBe(true);
+    expect(second!.writeOps).toBe(72 * 144);
+  });
+
+  it("piecesStack: read chunks cut to the block span it along every axis but the first, in one contiguous stretch", () => {
+    const shape = [259, 720, 1440];
+    expect(piecesStack(shape, [7, 20, 1440], [259, 20, 1440])).toBe(true);
+    expect(piecesStack(shape, [7, 40, 720], [259, 40, 720])).toBe(true);
+    expect(piecesStack(shape, [7, 20, 720], [259, 20, 1440])).toBe(false); // two pieces across along the last axis
+    expect(piecesStack(shape, [1, 720, 1440], [259, 32, 1440])).toBe(true); // strips of map chunks, each contiguous
+    expect(piecesStack(shape, [1, 720, 1440], [259, 32, 32])).toBe(false); // 32 separate runs of each map chunk
+    expect(piecesStack(shape, [2, 720, 1440], [258, 32, 1440])).toBe(false); // a strip of two time steps is two stretches
+    expect(piecesStack(shape, [7, 1000, 2000], [259, 720, 1440])).toBe(true); // chunks longer than the axis are clipped
+    expect(piecesStack(shape, null, [259, 32, 1440])).toBe(false);
+    expect(piecesStack([], [], [])).toBe(false);
   });
 
   it("copyRunElements: the last axis's overlap, merged over earlier axes while both grids cut them alike", () => {
