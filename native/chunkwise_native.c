@@ -41,6 +41,11 @@ static napi_value throw_type(napi_env env, const char* message) {
   return NULL;
 }
 
+static napi_value throw_out_of_memory(napi_env env) {
+  napi_throw_error(env, "ENOMEM", "writeBehind: out of memory");
+  return NULL;
+}
+
 static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -138,7 +143,7 @@ static napi_value write_behind(napi_env env, napi_callback_info info) {
   write_behind_t* job = calloc(1, sizeof(write_behind_t));
   if (job == NULL || (count > 0 && (job->paths = calloc(count, sizeof(char*))) == NULL)) {
     free(job);
-    return throw_type(env, "writeBehind: out of memory");
+    return throw_out_of_memory(env);
   }
   job->flush_every = (uint64_t)flush_every;
   for (uint32_t i = 0; i < count; i++) {
@@ -153,7 +158,7 @@ static napi_value write_behind(napi_env env, napi_callback_info info) {
     job->count = i + 1;
     if (job->paths[i] == NULL) {
       free_job(job);
-      return throw_type(env, "writeBehind: out of memory");
+      return throw_out_of_memory(env);
     }
     napi_get_value_string_utf8(env, element, job->paths[i], length + 1, &length);
   }
