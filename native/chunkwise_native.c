@@ -19,12 +19,10 @@
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -470,9 +470,7 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
           maxMemBytes,
           journal,
           ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-          durable: request.durable ?? false,
-          directIo: request.directIo ?? outputOutgrowsMemory(decided, machine),
-          writeBehind: request.writeBehind ?? writeBehindAvailable(),
+          ...writeOptions(request, decided, machine),
           ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
         });
         if (request.killAt === "before-finalize") process.kill(process.pid, "SIGKILL");
@@ -499,8 +497,14 @@ export async function rechunk(request: RechunkRequest): Promise<RechunkReport> {
   return { ...base, execution, verification, warnings, peakRssBytes: process.resourceUsage().maxRSS * 1024, partition: null };
 }
 
-function outputOutgrowsMemory(decided: readonly Decided[], machine: MachineFacts): boolean {
-  return directWritesPay(decided.reduce((sum, d) => sum + d.decision.plan.logicalBytes, 0), machine.memory.limitBytes);
+/** How the workers write: the request's choices, else the defaults for this output on this machine. */
+function writeOptions(request: RechunkRequest, decided: readonly Decided[], machine: MachineFacts): { durable: boolean; directIo: boolean; writeBehind: boolean } {
+  const outputBytes = decided.reduce((sum, d) => sum + d.decision.plan.logicalBytes, 0);
+  return {
+    durable: request.durable ?? false,
+    directIo: request.directIo ?? directWritesPay(outputBytes, machine.memory.limitBytes),
+    writeBehind: request.writeBehind ?? writeBehindAvailable(),
+  };
 }
 
 function arraySpec(d: Decided, codec: CodecChoice | null): ArraySpec {
@@ -653,9 +657,7 @@ async function runPartition(request: RechunkRequest, partition: Partition, prepa
         journal,
         selected: shareSelector(arrays, shares, partition, new Set([stage])),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-        durable: request.durable ?? false,
-        directIo: request.directIo ?? outputOutgrowsMemory(decided, prepared.machine),
-        writeBehind: request.writeBehind ?? writeBehindAvailable(),
+        ...writeOptions(request, decided, prepared.machine),
         ...(request.killAfterUnits === undefined ? {} : { killAfterUnits: request.killAfterUnits }),
       }),
     );

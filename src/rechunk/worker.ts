@@ -208,8 +208,9 @@ export const copyBlock = defineWorkerOp<CopyBlockPayload>(async (payload, _input
   await ctx.phase("write", async () => {
     const writer = target.kind === "output" ? await writerFor(target.location) : null;
     // Zarr chunk files only: HDF5 chunks are staged for the main thread to read back.
-    setDirectWrites((payload.directIo ?? false) && writer !== null && writer.format !== "hdf5");
-    setWriteBehind((payload.writeBehind ?? false) && writer !== null && writer.format !== "hdf5");
+    const zarrOutput = writer !== null && writer.format !== "hdf5";
+    setDirectWrites((payload.directIo ?? false) && zarrOutput);
+    setWriteBehind((payload.writeBehind ?? false) && zarrOutput);
     const group = target.kind === "scratch" ? ScratchGroupWriter.open(target.directory, region) : null;
     try {
       for (const unit of cellsIn(region, units, shape)) {
